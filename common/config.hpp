@@ -1,0 +1,59 @@
+#pragma once
+// recd.toml: every key, its default and its allowed values. config/recd.toml documents the same
+// keys for users; keep the two in step. Loaded once by recd's main thread; read-only afterwards.
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace rec {
+
+struct VideoConfig {
+    std::string display;              // empty: $DISPLAY
+    int fps = 30;                     // 1..240
+    std::string preset = "superfast";  // x264 preset: fast enough for a 2-core VM
+    int crf = 23;                     // 0..51, lower is better quality
+    double keyframe_seconds = 2.0;    // at most this long between keyframes
+};
+
+struct OutputConfig {
+    std::string directory;  // empty: $XDG_VIDEOS_DIR/recd, else ~/Videos/recd
+    std::string file_template = "{date}_{time}_{name}";
+};
+
+struct LogConfig {
+    std::string level = "info";
+    std::string file;  // empty: stderr only
+};
+
+struct ControlConfig {
+    std::string socket;  // empty: $XDG_RUNTIME_DIR/recd.sock, else /tmp/recd-<uid>/recd.sock
+};
+
+struct Config {
+    VideoConfig video;
+    OutputConfig output;
+    LogConfig log;
+    ControlConfig control;
+    std::vector<std::string> warnings;  // unknown keys; logged once logging is up
+};
+
+// A value a user got wrong: the message names the key, the value and what is allowed.
+class ConfigError : public std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// Parses TOML text; `source` names it in messages. Throws ConfigError.
+Config parse_config(const std::string& text, const std::string& source);
+
+// --config PATH if given, else $XDG_CONFIG_HOME/recd/recd.toml (or ~/.config/...), else
+// /etc/recd/recd.toml, else built-in defaults. An explicit path that does not exist is an error.
+Config load_config(const std::string& explicit_path);
+
+// The output directory a config means, with the default filled in.
+std::filesystem::path output_directory(const OutputConfig& output);
+
+bool valid_log_level(const std::string& level);
+bool valid_x264_preset(const std::string& preset);
+
+}  // namespace rec

@@ -1,0 +1,37 @@
+#pragma once
+// Error codes shared by recd and recctl. The strings are the protocol's stable error codes
+// (docs/protocol.md); setup code throws rec::Error, the IPC layer turns it into a reply.
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace rec {
+
+enum class ErrorCode {
+    bad_request,
+    unsupported_version,
+    unknown_command,
+    invalid_argument,
+    too_large,
+    not_found,
+    ambiguous,
+    display_unavailable,
+    display_lost,
+    encoder_unavailable,
+    output_failed,
+    shutting_down,
+    internal,
+};
+
+std::string_view to_string(ErrorCode code);
+
+class Error : public std::runtime_error {
+public:
+    Error(ErrorCode code, const std::string& message) : std::runtime_error(message), code_(code) {}
+    ErrorCode code() const { return code_; }
+
+private:
+    ErrorCode code_;
+};
+
+}  // namespace rec

@@ -1,0 +1,49 @@
+#include "client.hpp"
+
+#include <fmt/format.h>
+
+#include "asio.hpp"
+
+namespace rec::ipc {
+
+namespace asio = boost::asio;
+using Local = asio::local::stream_protocol;
+
+struct Client::Impl {
+    asio::io_context io;
+    Local::socket socket{io};
+    asio::streambuf buffer{max_message_bytes};
+    std::filesystem::path path;
+};
+
+Client::Client(const std::filesystem::path& socket) : impl_(std::make_unique<Impl>()) {
+    impl_->path = socket;
+    boost::system::error_code ec;
+    impl_->socket.connect(Local::endpoint(socket.string()), ec);
+    if (ec) throw Unreachable(fmt::format("cannot connect to {}: {}", socket.string(), ec.message()));
+}
+
+Client::~Client() = default;
+
+Json Client::call(const Json& request, std::chrono::milliseconds timeout) {
+    auto& io = impl_->io;
+    boost::system::error_code ec;
+    asio::write(impl_->socket, asio::buffer(request.dump() + "\n"), ec);
+    if (ec) throw Unreachable("sending to recd failed: " + ec.message());
+
+    bool done = false;
+    asio::async_read_until(impl_->socket, impl_->buffer, '\n',
+                           [&](boost::system::error_code e, size_t) { ec = e, done = true; });
+    io.restart();
+    io.run_for(timeout);
+    if (!done) throw Unreachable(fmt::format("recd did not answer within {} ms", timeout.count()));
+    if (ec) throw Unreachable("reading recd's reply failed: " + ec.message());
+    std::string line;
+    std::istream in(&impl_->buffer);
+    std::getline(in, line);
+    Json reply = Json::parse(line, nullptr, false);
+    if (!reply.is_object()) throw Unreachable("recd answered something that is not JSON: " + line);
+    return reply;
+}
+
+}  // namespace rec::ipc

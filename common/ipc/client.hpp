@@ -1,0 +1,31 @@
+#pragma once
+// A blocking client for recd's socket: connect, send one request, wait for its reply. Used by
+// recctl (one thread). Not for recd itself.
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+
+#include "protocol.hpp"
+
+namespace rec::ipc {
+
+// recd could not be reached (no socket, nobody listening, timed out): recctl's exit code 3.
+class Unreachable : public std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+class Client {
+public:
+    explicit Client(const std::filesystem::path& socket);  // throws Unreachable
+    ~Client();
+    // Sends `request` (a JSON object) and returns the reply object. Throws Unreachable if the
+    // connection breaks or no reply arrives within `timeout`.
+    Json call(const Json& request, std::chrono::milliseconds timeout);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace rec::ipc

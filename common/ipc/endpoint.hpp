@@ -1,0 +1,19 @@
+#pragma once
+// Where recd listens and where recctl connects: one function, so the two always agree.
+#include <filesystem>
+#include <string>
+
+namespace rec::ipc {
+
+// `explicit_path` if not empty, else $RECD_SOCKET, else $XDG_RUNTIME_DIR/recd.sock, else
+// /tmp/recd-<uid>/recd.sock.
+std::filesystem::path socket_path(const std::string& explicit_path);
+
+// Called by recd before binding: creates the socket's directory 0700 if missing and refuses
+// (rec::Error OUTPUT_FAILED) a directory another user owns or others can write to.
+void prepare_socket_dir(const std::filesystem::path& socket);
+
+// The single-instance lock file that sits next to the socket.
+std::filesystem::path lock_path(const std::filesystem::path& socket);
+
+}  // namespace rec::ipc

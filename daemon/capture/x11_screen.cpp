@@ -1,0 +1,223 @@
+#include "x11_screen.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <sys/ipc.h>
+#include <sys/shm.h>
+#include <xcb/randr.h>
+#include <xcb/shm.h>
+#include <xcb/xfixes.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+#include "../../common/error.hpp"
+
+namespace rec {
+namespace {
+
+template <typename T>
+using Reply = std::unique_ptr<T, decltype(&std::free)>;
+
+template <typename T>
+Reply<T> reply(T* r) {
+    return Reply<T>(r, &std::free);
+}
+
+std::string atom_name(xcb_connection_t* conn, xcb_atom_t atom) {
+    auto r = reply(xcb_get_atom_name_reply(conn, xcb_get_atom_name(conn, atom), nullptr));
+    if (!r) return {};
+    return std::string(xcb_get_atom_name_name(r.get()), xcb_get_atom_name_name_length(r.get()));
+}
+
+}  // namespace
+
+X11Screen::X11Screen(const X11Target& target) {
+    connect(target.display);
+    check_pixel_format();
+    choose_region(target);
+    frame_bytes_ = static_cast<size_t>(region_.width) * region_.height * 4;
+    pool_.reset(av_buffer_pool_init(frame_bytes_ + AV_INPUT_BUFFER_PADDING_SIZE, nullptr));
+    attach_shm();
+    auto* fixes = xcb_get_extension_data(conn_, &xcb_xfixes_id);
+    if (fixes && fixes->present) {
+        free(xcb_xfixes_query_version_reply(conn_, xcb_xfixes_query_version(conn_, 4, 0), nullptr));
+        cursor_ = true;
+    }
+    spdlog::info("X11 capture of {} region {}x{}+{}+{} ({}, cursor {})", target.display,
+                 region_.width, region_.height, region_.x, region_.y,
+                 shm_id_ >= 0 ? "MIT-SHM" : "GetImage", cursor_ ? "drawn" : "not available");
+}
+
+X11Screen::~X11Screen() {
+    free(image_reply_);
+    if (shm_id_ >= 0) {
+        xcb_shm_detach(conn_, shm_seg_);
+        xcb_flush(conn_);
+        shmdt(shm_data_);
+    }
+    if (conn_) xcb_disconnect(conn_);
+}
+
+void X11Screen::connect(const std::string& display) {
+    int screen_number = 0;
+    conn_ = xcb_connect(display.c_str(), &screen_number);
+    if (int err = xcb_connection_has_error(conn_))
+        throw Error(ErrorCode::display_unavailable,
+                    fmt::format("cannot open X display \"{}\" (xcb error {}): is the X server "
+                                "running and is DISPLAY/XAUTHORITY right?",
+                                display, err));
+    auto it = xcb_setup_roots_iterator(xcb_get_setup(conn_));
+    for (int i = 0; i < screen_number && it.rem; ++i) xcb_screen_next(&it);
+    if (!it.rem) throw Error(ErrorCode::display_unavailable, "X display has no such screen");
+    screen_ = it.data;
+}
+
+// recd handles the one format every current X server uses for 24-bit colour: 32 bits a pixel,
+// little-endian, i.e. bytes B G R x. Anything else is refused rather than recorded garbled.
+void X11Screen::check_pixel_format() {
+    const xcb_setup_t* setup = xcb_get_setup(conn_);
+    bool bpp32 = false;
+    for (auto it = xcb_setup_pixmap_formats_iterator(setup); it.rem; xcb_format_next(&it))
+        if (it.data->depth == screen_->root_depth) bpp32 = it.data->bits_per_pixel == 32;
+    if ((screen_->root_depth != 24 && screen_->root_depth != 32) || !bpp32 ||
+        setup->image_byte_order != XCB_IMAGE_ORDER_LSB_FIRST)
+        throw Error(ErrorCode::display_unavailable,
+                    fmt::format("unsupported X pixel format (depth {}): recd needs 24/32-bit "
+                                "colour, 32 bits per pixel, little-endian",
+                                screen_->root_depth));
+}
+
+void X11Screen::choose_region(const X11Target& target) {
+    const ipc::Region screen{0, 0, screen_->width_in_pixels, screen_->height_in_pixels};
+    ipc::Region r = target.region.value_or(screen);
+    if (!target.monitor.empty()) {
+        auto monitors = reply(xcb_randr_get_monitors_reply(
+            conn_, xcb_randr_get_monitors(conn_, screen_->root, 1), nullptr));
+        std::string names;
+        bool found = false;
+        if (monitors) {
+            for (auto it = xcb_randr_get_monitors_monitors_iterator(monitors.get()); it.rem;
+                 xcb_randr_monitor_info_next(&it)) {
+                auto name = atom_name(conn_, it.data->name);
+                names += (names.empty() ? "" : ", ") + name;
+                if (name == target.monitor) {
+                    r = {it.data->x, it.data->y, it.data->width, it.data->height};
+                    found = true;
+                }
+            }
+        }
+        if (!found)
+            throw Error(ErrorCode::invalid_argument,
+                        fmt::format("no monitor \"{}\" on {}; monitors: {}", target.monitor,
+                                    target.display, names.empty() ? "none (no RandR)" : names));
+    }
+    if (r.x + r.width > screen.width || r.y + r.height > screen.height)
+        throw Error(ErrorCode::invalid_argument,
+                    fmt::format("region {}x{}+{}+{} is outside the screen ({}x{})", r.width,
+                                r.height, r.x, r.y, screen.width, screen.height));
+    // 4:2:0 video needs even sides: drop the last column/row of an odd-sized region.
+    r.width &= ~1;
+    r.height &= ~1;
+    region_ = r;
+}
+
+void X11Screen::attach_shm() {
+    auto* ext = xcb_get_extension_data(conn_, &xcb_shm_id);
+    if (!ext || !ext->present) return;
+    const int id = shmget(IPC_PRIVATE, frame_bytes_, IPC_CREAT | 0600);
+    if (id < 0) return;
+    auto* data = static_cast<uint8_t*>(shmat(id, nullptr, 0));
+    const uint32_t seg = xcb_generate_id(conn_);
+    auto* err = xcb_request_check(conn_, xcb_shm_attach_checked(conn_, seg, id, false));
+    // Marked for removal once both sides are attached: the kernel frees it when both detach,
+    // even if recd is killed.
+    shmctl(id, IPC_RMID, nullptr);
+    if (data == reinterpret_cast<uint8_t*>(-1) || err) {
+        free(err);
+        if (data != reinterpret_cast<uint8_t*>(-1)) shmdt(data);
+        spdlog::warn("MIT-SHM attach failed (remote X server?): using GetImage");
+        return;
+    }
+    shm_id_ = id;
+    shm_seg_ = seg;
+    shm_data_ = data;
+}
+
+const uint8_t* X11Screen::read_image(xcb_generic_error_t** error) {
+    const auto& r = region_;
+    if (shm_id_ >= 0) {
+        auto cookie = xcb_shm_get_image(conn_, screen_->root, r.x, r.y, r.width, r.height, ~0u,
+                                        XCB_IMAGE_FORMAT_Z_PIXMAP, shm_seg_, 0);
+        auto rep = reply(xcb_shm_get_image_reply(conn_, cookie, error));
+        return rep ? shm_data_ : nullptr;
+    }
+    free(image_reply_);
+    image_reply_ = xcb_get_image_reply(
+        conn_,
+        xcb_get_image(conn_, XCB_IMAGE_FORMAT_Z_PIXMAP, screen_->root, r.x, r.y, r.width,
+                      r.height, ~0u),
+        error);
+    return image_reply_ ? xcb_get_image_data(image_reply_) : nullptr;
+}
+
+GrabStatus X11Screen::grab(VideoFrame& out) {
+    // Ask for the cursor first so its round trip overlaps the image's.
+    xcb_xfixes_get_cursor_image_cookie_t cursor_cookie{};
+    if (cursor_) cursor_cookie = xcb_xfixes_get_cursor_image(conn_);
+    xcb_generic_error_t* error = nullptr;
+    const uint8_t* pixels = read_image(&error);
+    out.time = Clock::now();
+    if (!pixels) {
+        const int code = error ? error->error_code : 0;
+        free(error);
+        if (cursor_) xcb_discard_reply(conn_, cursor_cookie.sequence);
+        if (xcb_connection_has_error(conn_)) return lose("the X server connection was lost");
+        return lose(fmt::format("the X server refused the screen grab (X error {})", code));
+    }
+    FramePtr frame(av_frame_alloc());
+    frame->format = AV_PIX_FMT_BGR0;
+    frame->width = region_.width;
+    frame->height = region_.height;
+    frame->buf[0] = av_buffer_pool_get(pool_.get());
+    if (!frame->buf[0]) return lose("out of memory for a frame");
+    frame->data[0] = frame->buf[0]->data;
+    frame->linesize[0] = region_.width * 4;
+    std::memcpy(frame->data[0], pixels, frame_bytes_);
+    if (cursor_) draw_cursor(*frame, cursor_cookie);
+    out.frame = std::move(frame);
+    return GrabStatus::ok;
+}
+
+// Premultiplied ARGB cursor over the BGR0 picture: dst = src + dst * (255 - alpha) / 255.
+void X11Screen::draw_cursor(AVFrame& frame, xcb_xfixes_get_cursor_image_cookie_t cookie) {
+    auto cursor = reply(xcb_xfixes_get_cursor_image_reply(conn_, cookie, nullptr));
+    if (!cursor) return;
+    const auto* argb = xcb_xfixes_get_cursor_image_cursor_image(cursor.get());
+    const int cx = cursor->x - cursor->xhot - region_.x;
+    const int cy = cursor->y - cursor->yhot - region_.y;
+    for (int y = std::max(0, -cy); y < cursor->height && cy + y < region_.height; ++y) {
+        auto* row = reinterpret_cast<uint32_t*>(frame.data[0] + (cy + y) * frame.linesize[0]);
+        for (int x = std::max(0, -cx); x < cursor->width && cx + x < region_.width; ++x) {
+            const uint32_t src = argb[y * cursor->width + x];
+            const uint32_t alpha = src >> 24;
+            if (alpha == 0) continue;
+            uint32_t& dst = row[cx + x];
+            uint32_t blended = 0;
+            for (int shift = 0; shift < 24; shift += 8) {
+                const uint32_t s = (src >> shift) & 0xff, d = (dst >> shift) & 0xff;
+                blended |= std::min(255u, s + d * (255 - alpha) / 255) << shift;
+            }
+            dst = blended;
+        }
+    }
+}
+
+GrabStatus X11Screen::lose(std::string why) {
+    error_ = std::move(why);
+    return GrabStatus::lost;
+}
+
+}  // namespace rec

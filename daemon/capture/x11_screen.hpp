@@ -1,0 +1,57 @@
+#pragma once
+// X11 screen capture through XCB: MIT-SHM when the server offers it (one shared segment, reused
+// every frame), plain GetImage otherwise; the cursor is drawn in from XFixes. XCB, not Xlib:
+// a lost X connection is a GrabStatus the session handles, never a process exit.
+#include <xcb/xcb.h>
+#include <xcb/xfixes.h>
+
+#include <optional>
+#include <string>
+
+#include "screen_source.hpp"
+
+namespace rec {
+
+struct X11Target {
+    std::string display;                // as in $DISPLAY
+    std::optional<ipc::Region> region;  // part of the screen; checked against its size
+    std::string monitor;                // a RandR monitor name; excludes region
+};
+
+class X11Screen final : public ScreenSource {
+public:
+    // Opens the display and prepares the capture. Throws rec::Error: DISPLAY_UNAVAILABLE (cannot
+    // connect, unsupported pixel format), INVALID_ARGUMENT (region outside the screen, unknown
+    // monitor).
+    explicit X11Screen(const X11Target& target);
+    ~X11Screen() override;
+
+    ipc::Region region() const override { return region_; }
+    AVPixelFormat pixel_format() const override { return AV_PIX_FMT_BGR0; }
+    GrabStatus grab(VideoFrame& out) override;
+    std::string error() const override { return error_; }
+
+private:
+    void connect(const std::string& display);
+    void choose_region(const X11Target& target);
+    void check_pixel_format();
+    void attach_shm();
+    const uint8_t* read_image(xcb_generic_error_t** error);
+    void draw_cursor(AVFrame& frame, xcb_xfixes_get_cursor_image_cookie_t cookie);
+    GrabStatus lose(std::string why);
+
+    xcb_connection_t* conn_ = nullptr;
+    xcb_screen_t* screen_ = nullptr;
+    ipc::Region region_;
+    size_t frame_bytes_ = 0;
+    BufferPoolPtr pool_;
+    // MIT-SHM segment the server writes each picture into; shm_id_ < 0 means no SHM.
+    int shm_id_ = -1;
+    uint32_t shm_seg_ = 0;
+    uint8_t* shm_data_ = nullptr;
+    xcb_get_image_reply_t* image_reply_ = nullptr;  // GetImage fallback: owns the last picture
+    bool cursor_ = false;                           // XFixes present: draw the cursor
+    std::string error_;
+};
+
+}  // namespace rec

@@ -1,0 +1,112 @@
+#include "connection.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "../common/ipc/protocol.hpp"
+#include "dispatcher.hpp"
+
+namespace rec {
+
+namespace asio = boost::asio;
+
+Connection::Connection(Socket socket, Dispatcher& dispatcher,
+                       std::function<void(Connection*)> on_close)
+    : socket_(std::move(socket)),
+      dispatcher_(dispatcher),
+      on_close_(std::move(on_close)),
+      partial_timer_(socket_.get_executor()) {}
+
+void Connection::start() { next(); }
+
+// The one place that decides what happens next: answer a buffered line, or read more.
+void Connection::next() {
+    if (busy_ || closed_) return;
+    if (closing_) return close();
+    const auto newline = pending_.find('\n');
+    if (newline == std::string::npos ? pending_.size() >= ipc::max_message_bytes
+                                     : newline >= ipc::max_message_bytes) {
+        busy_ = true;
+        return send(ipc::error_reply(nullptr, ErrorCode::too_large,
+                                     "a message may be at most 64 KiB, newline included"),
+                    true);
+    }
+    if (newline != std::string::npos) {
+        std::string line = pending_.substr(0, newline);
+        pending_.erase(0, newline + 1);
+        partial_watched_ = false;
+        partial_timer_.cancel();
+        return handle(std::move(line));
+    }
+    if (eof_) {  // a last request without its newline still counts
+        if (pending_.empty()) return close();
+        std::string line = std::move(pending_);
+        pending_.clear();
+        return handle(std::move(line));
+    }
+    read();
+}
+
+void Connection::handle(std::string line) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.find_first_not_of(" \t") == std::string::npos) return next();  // blank line
+    busy_ = true;
+    dispatcher_.handle(line, [self = shared_from_this()](std::string reply) {
+        self->send(std::move(reply), false);
+    });
+}
+
+void Connection::read() {
+    watch_partial_message();
+    socket_.async_read_some(asio::buffer(chunk_), [self = shared_from_this()](
+                                                      boost::system::error_code ec, size_t n) {
+        if (ec == asio::error::eof) {
+            self->eof_ = true;
+        } else if (ec) {
+            return self->close();
+        }
+        self->pending_.append(self->chunk_.data(), n);
+        self->next();
+    });
+}
+
+// A client that sends part of a line and then nothing is closed after partial_message_timeout.
+void Connection::watch_partial_message() {
+    if (pending_.empty() || partial_watched_) return;
+    partial_watched_ = true;
+    partial_timer_.expires_after(ipc::partial_message_timeout);
+    partial_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+        if (ec || !self->partial_watched_) return;
+        spdlog::debug("closing a connection that sent half a message {} s ago",
+                      ipc::partial_message_timeout.count());
+        self->close();
+    });
+}
+
+void Connection::send(std::string reply, bool then_close) {
+    if (closed_) return;
+    auto buffer = std::make_shared<std::string>(std::move(reply));
+    asio::async_write(socket_, asio::buffer(*buffer),
+                      [self = shared_from_this(), buffer, then_close](boost::system::error_code ec,
+                                                                      size_t) {
+                          self->busy_ = false;
+                          if (ec || then_close) return self->close();
+                          self->next();
+                      });
+}
+
+void Connection::close_after_replies() {
+    closing_ = true;
+    if (!busy_) close();
+}
+
+void Connection::close() {
+    if (closed_) return;
+    closed_ = true;
+    partial_timer_.cancel();
+    boost::system::error_code ignored;
+    socket_.shutdown(Socket::shutdown_both, ignored);
+    socket_.close(ignored);
+    on_close_(this);
+}
+
+}  // namespace rec

@@ -1,0 +1,48 @@
+#pragma once
+// One client of the control socket. Lives on the io thread. Reads newline-delimited requests
+// and answers them strictly in order: the next line is read only after the previous reply is
+// written, so a client can pipeline requests and slow commands never interleave replies.
+#include <array>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "../common/clock.hpp"
+#include "../common/ipc/asio.hpp"
+
+namespace rec {
+
+class Dispatcher;
+
+class Connection : public std::enable_shared_from_this<Connection> {
+public:
+    using Socket = boost::asio::local::stream_protocol::socket;
+    // `on_close` is called once, on the io thread, when the connection is done.
+    Connection(Socket socket, Dispatcher& dispatcher, std::function<void(Connection*)> on_close);
+
+    void start();
+    // Shutdown: closes now if idle, else right after the reply being prepared is written.
+    void close_after_replies();
+
+private:
+    void next();
+    void read();
+    void handle(std::string line);
+    void send(std::string reply, bool then_close);
+    void close();
+    void watch_partial_message();
+
+    Socket socket_;
+    Dispatcher& dispatcher_;
+    std::function<void(Connection*)> on_close_;
+    boost::asio::steady_timer partial_timer_;
+    std::string pending_;             // bytes received and not yet handled
+    std::array<char, 4096> chunk_{};  // one read's worth
+    bool busy_ = false;               // a request is being answered
+    bool eof_ = false;                // the client has sent everything it will send
+    bool closing_ = false;
+    bool closed_ = false;
+    bool partial_watched_ = false;  // the partial-message timer runs
+};
+
+}  // namespace rec

@@ -1,0 +1,168 @@
+#include "dispatcher.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <map>
+#include <regex>
+
+namespace rec {
+namespace {
+
+using ipc::Json;
+
+[[noreturn]] void fail(ErrorCode code, const std::string& message) { throw Error(code, message); }
+
+Json session_list(const std::vector<std::shared_ptr<Session>>& sessions) {
+    Json list = Json::array();
+    for (const auto& s : sessions) list.push_back(s->status());
+    return list;
+}
+
+}  // namespace
+
+std::string error_reply_for(const Json& id, std::exception_ptr error) {
+    try {
+        std::rethrow_exception(error);
+    } catch (const Error& e) {
+        return ipc::error_reply(id, e.code(), e.what());
+    } catch (const std::exception& e) {
+        return ipc::error_reply(id, ErrorCode::internal, e.what());
+    }
+}
+
+void Dispatcher::handle(std::string_view line, ReplyFn reply) {
+    static const std::map<std::string, Handler, std::less<>> handlers{
+        {"hello", &Dispatcher::hello},   {"ping", &Dispatcher::hello},
+        {"start", &Dispatcher::start},   {"stop", &Dispatcher::stop},
+        {"status", &Dispatcher::status}, {"list", &Dispatcher::list},
+        {"shutdown", &Dispatcher::shutdown}};
+    Json id;
+    try {
+        auto request = ipc::parse_request(line, id);
+        auto handler = handlers.find(request.cmd);
+        if (handler == handlers.end())
+            fail(ErrorCode::unknown_command,
+                 fmt::format("unknown command \"{}\"; commands: hello, ping, start, stop, status, "
+                             "list, shutdown",
+                             request.cmd));
+        (this->*handler->second)(request, reply);
+    } catch (...) {
+        reply(error_reply_for(id, std::current_exception()));
+    }
+}
+
+void Dispatcher::offload(std::function<void()> work, std::function<void(std::exception_ptr)> done) {
+    boost::asio::post(ctx_.workers, [this, work = std::move(work), done = std::move(done)] {
+        std::exception_ptr error;
+        try {
+            work();
+        } catch (...) {
+            error = std::current_exception();
+        }
+        boost::asio::post(ctx_.io, [done, error] { done(error); });
+    });
+}
+
+Json Dispatcher::daemon_info() const {
+    return {{"version", RECD_VERSION},
+            {"protocol", ipc::protocol_version},
+            {"pid", getpid()},
+            {"uptime", Seconds(Clock::now() - ctx_.started).count()},
+            {"socket", ctx_.socket}};
+}
+
+void Dispatcher::hello(const ipc::Request& request, ReplyFn& reply) {
+    reply(ipc::ok_reply(request.id, {{"daemon", daemon_info()}}));
+}
+
+SessionOptions Dispatcher::start_options(const Json& body) const {
+    SessionOptions o;
+    const char* env_display = std::getenv("DISPLAY");
+    o.display = ipc::get_string(body, "display")
+                    .value_or(!ctx_.config.video.display.empty() ? ctx_.config.video.display
+                              : env_display                     ? env_display
+                                                                : "");
+    if (o.display.empty())
+        fail(ErrorCode::display_unavailable,
+             "no X display to record: recd has no DISPLAY and the request names none");
+    if (auto region = body.find("region"); region != body.end() && !region->is_null())
+        o.region = ipc::parse_region(*region);
+    o.monitor = ipc::get_string(body, "monitor").value_or("");
+    if (o.region && !o.monitor.empty())
+        fail(ErrorCode::invalid_argument, "region and monitor exclude each other: give one");
+    o.fps = static_cast<int>(ipc::get_int(body, "fps", 1, 240).value_or(ctx_.config.video.fps));
+    o.name = ipc::get_string(body, "name").value_or("");
+    static const std::regex valid_name(R"([A-Za-z0-9_-][A-Za-z0-9._-]{0,63})");
+    if (!o.name.empty() && !std::regex_match(o.name, valid_name))
+        fail(ErrorCode::invalid_argument,
+             "name must be 1..64 of A-Z a-z 0-9 . _ - and not start with '.', got \"" + o.name +
+                 "\"");
+    return o;
+}
+
+void Dispatcher::start(const ipc::Request& request, ReplyFn& reply) {
+    if (ctx_.shutting_down()) fail(ErrorCode::shutting_down, "recd is shutting down");
+    auto session = sessions_.create(start_options(request.body));
+    offload([session] { session->start(); },
+            [this, session, id = request.id, reply](std::exception_ptr error) {
+                if (error) {
+                    sessions_.remove(session->id());
+                    reply(error_reply_for(id, error));
+                } else {
+                    reply(ipc::ok_reply(id, {{"session", session->status()}}));
+                }
+            });
+}
+
+std::vector<std::shared_ptr<Session>> Dispatcher::stop_targets(const Json& body) const {
+    if (ipc::get_bool(body, "all").value_or(false)) return sessions_.active();
+    if (auto id = ipc::get_string(body, "session")) {
+        if (auto session = sessions_.find(*id)) return {session};
+        fail(ErrorCode::not_found, "no session \"" + *id + "\"");
+    }
+    auto active = sessions_.active();
+    if (active.empty()) fail(ErrorCode::not_found, "no session is recording");
+    if (active.size() > 1) {
+        std::string ids;
+        for (const auto& s : active) ids += (ids.empty() ? "" : ", ") + s->id();
+        fail(ErrorCode::ambiguous,
+             fmt::format("{} sessions are recording ({}): name one, or stop all", active.size(), ids));
+    }
+    return active;
+}
+
+void Dispatcher::stop(const ipc::Request& request, ReplyFn& reply) {
+    const bool all = ipc::get_bool(request.body, "all").value_or(false);
+    auto targets = stop_targets(request.body);
+    for (const auto& s : targets) s->request_stop();
+    offload([targets] { for (const auto& s : targets) s->wait(); },
+            [targets, all, id = request.id, reply](std::exception_ptr error) {
+                if (error) return reply(error_reply_for(id, error));
+                if (all) return reply(ipc::ok_reply(id, {{"sessions", session_list(targets)}}));
+                reply(ipc::ok_reply(id, {{"session", targets.front()->status()}}));
+            });
+}
+
+void Dispatcher::status(const ipc::Request& request, ReplyFn& reply) {
+    if (auto id = ipc::get_string(request.body, "session")) {
+        auto session = sessions_.find(*id);
+        if (!session) fail(ErrorCode::not_found, "no session \"" + *id + "\"");
+        return reply(ipc::ok_reply(request.id, {{"session", session->status()}}));
+    }
+    reply(ipc::ok_reply(request.id,
+                        {{"daemon", daemon_info()}, {"sessions", session_list(sessions_.all())}}));
+}
+
+void Dispatcher::list(const ipc::Request& request, ReplyFn& reply) {
+    reply(ipc::ok_reply(request.id, {{"sessions", session_list(sessions_.all())}}));
+}
+
+void Dispatcher::shutdown(const ipc::Request& request, ReplyFn& reply) {
+    ctx_.shutdown([id = request.id, reply](Json sessions) {
+        reply(ipc::ok_reply(id, {{"sessions", std::move(sessions)}}));
+    });
+}
+
+}  // namespace rec

@@ -1,0 +1,60 @@
+#pragma once
+// Turns one request line into one reply line. Runs on the io thread; work that blocks (opening
+// a display and an encoder, draining a recording) is handed to the worker pool and its result
+// posted back to the io thread, where the reply is sent.
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "../common/config.hpp"
+#include "../common/ipc/asio.hpp"
+#include "../common/ipc/protocol.hpp"
+#include "session_manager.hpp"
+
+namespace rec {
+
+// Delivers a reply line (newline included) to the connection that asked. Called once per
+// request, on the io thread.
+using ReplyFn = std::function<void(std::string)>;
+
+struct DaemonContext {
+    boost::asio::io_context& io;
+    boost::asio::thread_pool& workers;
+    const Config& config;
+    std::string socket;
+    TimePoint started;
+    // Finalizes everything, then calls its argument with the finished sessions, then exits.
+    std::function<void(std::function<void(ipc::Json)>)> shutdown;
+    std::function<bool()> shutting_down;
+};
+
+class Dispatcher {
+public:
+    Dispatcher(DaemonContext context, SessionManager& sessions)
+        : ctx_(std::move(context)), sessions_(sessions) {}
+
+    void handle(std::string_view line, ReplyFn reply);
+
+private:
+    using Handler = void (Dispatcher::*)(const ipc::Request&, ReplyFn&);
+    void hello(const ipc::Request& request, ReplyFn& reply);
+    void start(const ipc::Request& request, ReplyFn& reply);
+    void stop(const ipc::Request& request, ReplyFn& reply);
+    void status(const ipc::Request& request, ReplyFn& reply);
+    void list(const ipc::Request& request, ReplyFn& reply);
+    void shutdown(const ipc::Request& request, ReplyFn& reply);
+
+    SessionOptions start_options(const ipc::Json& body) const;
+    std::vector<std::shared_ptr<Session>> stop_targets(const ipc::Json& body) const;
+    ipc::Json daemon_info() const;
+    // Runs `work` on the worker pool, then `done(error)` on the io thread.
+    void offload(std::function<void()> work, std::function<void(std::exception_ptr)> done);
+
+    DaemonContext ctx_;
+    SessionManager& sessions_;
+};
+
+// The reply for an exception caught while handling a request.
+std::string error_reply_for(const ipc::Json& id, std::exception_ptr error);
+
+}  // namespace rec

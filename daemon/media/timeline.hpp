@@ -1,0 +1,36 @@
+#pragma once
+// Maps capture times to constant-frame-rate slots (pts in 1/fps units). Used by the encode
+// thread only. Time, not counting: a frame's slot is the nearest slot to its capture time after
+// the first frame, so a late or dropped grab leaves a hole that the caller fills by repeating
+// the previous picture, and output time stays true to wall time.
+#include <cstdint>
+#include <optional>
+
+#include "../../common/clock.hpp"
+
+namespace rec {
+
+class VideoTimeline {
+public:
+    explicit VideoTimeline(int fps) : fps_(fps) {}
+
+    struct Slot {
+        int64_t pts;      // slot for this frame
+        int64_t repeats;  // empty slots before it, to fill with the previous picture
+    };
+
+    // A frame captured at `time`: its slot, or nothing when its slot is already taken (two
+    // grabs rounded to one slot; the later one is skipped).
+    std::optional<Slot> place(TimePoint time);
+
+    // Slots written so far; their count over fps is the recording's duration.
+    int64_t slots() const { return last_pts_ + 1; }
+    Seconds duration() const { return Seconds(static_cast<double>(slots()) / fps_); }
+
+private:
+    const int fps_;
+    std::optional<TimePoint> start_;
+    int64_t last_pts_ = -1;
+};
+
+}  // namespace rec

@@ -1,0 +1,49 @@
+#pragma once
+// Writes encoded packets into a container through libavformat, over a file descriptor recd
+// opened itself (see output_file). Built on a worker thread at session start; afterwards used
+// by the session's venc thread only; bytes() may be read from any thread.
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "../../common/unique_fd.hpp"
+#include "../media/av_ptr.hpp"
+#include "output_file.hpp"
+
+namespace rec {
+
+class Muxer {
+public:
+    // `format` is a libavformat muxer name ("matroska"). Throws rec::Error(OUTPUT_FAILED).
+    Muxer(OutputFile file, const char* format);
+    ~Muxer();
+
+    // Before begin(): adds a stream for `codec`'s output; returns its index.
+    int add_stream(const AVCodecContext& codec, const char* title);
+    // Writes the header. Throws rec::Error(OUTPUT_FAILED).
+    void begin();
+    // `packet` is in `time_base` units. Returns false on a write error (error() says why).
+    bool write(AVPacket& packet, int stream, AVRational time_base);
+    // Writes the trailer (index, duration), syncs and closes the file. Returns false if that
+    // failed; what was written before stays playable.
+    bool finish();
+
+    const std::filesystem::path& path() const { return path_; }
+    uint64_t bytes() const { return bytes_.load(); }
+    const std::string& error() const { return error_; }
+
+private:
+    static int write_packet(void* opaque, uint8_t* data, int size);
+    static int64_t seek(void* opaque, int64_t offset, int whence);
+
+    UniqueFd fd_;
+    std::filesystem::path path_;
+    AVFormatContext* format_ = nullptr;
+    AVIOContext* io_ = nullptr;
+    std::atomic<uint64_t> bytes_{0};
+    bool finished_ = false;
+    std::string error_;
+};
+
+}  // namespace rec

@@ -1,0 +1,66 @@
+#include "output_file.hpp"
+
+#include <fcntl.h>
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+#include "../../common/error.hpp"
+
+namespace rec {
+namespace {
+
+void replace_all(std::string& text, const std::string& from, const std::string& to) {
+    for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+        text.replace(at, from.size(), to);
+}
+
+[[noreturn]] void fail(const std::string& what, const std::filesystem::path& path) {
+    throw Error(ErrorCode::output_failed,
+                fmt::format("cannot {} {}: {}", what, path.string(), std::strerror(errno)));
+}
+
+}  // namespace
+
+std::string expand_template(const OutputName& name, std::tm t) {
+    std::string text = name.file_template;
+    replace_all(text, "{date}", fmt::format("{:%Y-%m-%d}", t));
+    replace_all(text, "{time}", fmt::format("{:%H-%M-%S}", t));
+    replace_all(text, "{name}", name.name);
+    replace_all(text, "{session}", name.session);
+    return text;
+}
+
+OutputFile create_output_file(const std::filesystem::path& directory, const OutputName& name) {
+    std::error_code ec;
+    std::filesystem::create_directories(directory, ec);
+    if (ec)
+        throw Error(ErrorCode::output_failed, fmt::format("cannot create output directory {}: {}",
+                                                          directory.string(), ec.message()));
+    UniqueFd dir(open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dir) fail("open output directory", directory);
+
+    const std::time_t now = std::time(nullptr);
+    std::tm local{};
+    localtime_r(&now, &local);
+    const std::string stem = expand_template(name, local);
+    // A recording is what a user saw and heard: readable by that user only.
+    constexpr mode_t mode = 0600;
+    constexpr int max_attempts = 1000;
+    for (int n = 1; n <= max_attempts; ++n) {
+        const std::string file =
+            (n == 1 ? stem : fmt::format("{}-{}", stem, n)) + "." + name.extension;
+        int fd = openat(dir.get(), file.c_str(),
+                        O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+        if (fd >= 0) return OutputFile{UniqueFd(fd), directory / file};
+        if (errno != EEXIST) fail("create", directory / file);
+    }
+    throw Error(ErrorCode::output_failed,
+                fmt::format("{} already has {} files named {}*", directory.string(), max_attempts,
+                            stem));
+}
+
+}  // namespace rec

@@ -1,0 +1,36 @@
+#pragma once
+// Owns the sessions by id. Lives on the io thread only: no locks. Sessions themselves are
+// shared with the worker pool while they start and stop (shared_ptr keeps them alive there).
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "session.hpp"
+
+namespace rec {
+
+class SessionManager {
+public:
+    explicit SessionManager(const Config& config) : config_(config) {}
+
+    // A new session in state `starting`, registered under the next id ("s1", "s2", ...).
+    std::shared_ptr<Session> create(SessionOptions options);
+    // Drops a session whose start failed.
+    void remove(const std::string& id);
+    std::shared_ptr<Session> find(const std::string& id) const;
+    // Sessions not yet stopped or failed.
+    std::vector<std::shared_ptr<Session>> active() const;
+    std::vector<std::shared_ptr<Session>> all() const;
+
+private:
+    void forget_old_finished();
+
+    const Config& config_;
+    uint64_t next_id_ = 1;
+    std::map<std::string, std::shared_ptr<Session>> sessions_;
+    std::deque<std::string> order_;  // ids, oldest first
+};
+
+}  // namespace rec
