@@ -1,5 +1,7 @@
 #include "dispatcher.hpp"
 
+#include "../common/log.hpp"
+
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -55,6 +57,7 @@ void Dispatcher::handle(std::string_view line, ReplyFn reply) {
 
 void Dispatcher::offload(std::function<void()> work, std::function<void(std::exception_ptr)> done) {
     boost::asio::post(ctx_.workers, [this, work = std::move(work), done = std::move(done)] {
+        set_thread_name("worker");
         std::exception_ptr error;
         try {
             work();

@@ -1,8 +1,11 @@
 #pragma once
 // Maps capture times to constant-frame-rate slots (pts in 1/fps units). Used by the encode
-// thread only. Time, not counting: a frame's slot is the nearest slot to its capture time after
-// the first frame, so a late or dropped grab leaves a hole that the caller fills by repeating
-// the previous picture, and output time stays true to wall time.
+// thread only. Time, not counting: a frame's slot is the slot nearest to its capture time, so a
+// late or dropped grab leaves a hole that the caller fills by repeating the previous picture,
+// and output time stays true to wall time.
+// Grab latency jitters (a few ms); so that the first frame's jitter does not shift every later
+// boundary, the slot grid follows the average offset of frames from their slots (the phase),
+// bounded to less than half a slot: never more than half a frame away from wall time.
 #include <cstdint>
 #include <optional>
 
@@ -31,6 +34,8 @@ private:
     const int fps_;
     std::optional<TimePoint> start_;
     int64_t last_pts_ = -1;
+    double phase_ = 0;    // slots; average of (capture time - slot time)
+    int64_t placed_ = 0;  // frames placed, for the phase's running average
 };
 
 }  // namespace rec

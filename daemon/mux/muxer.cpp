@@ -96,8 +96,10 @@ int Muxer::write_packet(void* opaque, uint8_t* data, int size) {
             return AVERROR(err);
         }
         done += static_cast<int>(n);
-        self->bytes_ += n;
+        self->position_ += n;
     }
+    // The header is rewritten in place at the end: the file's size is the furthest write.
+    if (self->position_ > self->bytes_) self->bytes_ = self->position_;
     return size;
 }
 
@@ -108,7 +110,9 @@ int64_t Muxer::seek(void* opaque, int64_t offset, int whence) {
         return fstat(self->fd_.get(), &st) == 0 ? st.st_size : AVERROR(errno);
     }
     const off_t at = lseek(self->fd_.get(), offset, whence & ~AVSEEK_FORCE);
-    return at < 0 ? AVERROR(errno) : at;
+    if (at < 0) return AVERROR(errno);
+    self->position_ = static_cast<uint64_t>(at);
+    return at;
 }
 
 }  // namespace rec

@@ -41,7 +41,8 @@ private:
     std::filesystem::path path_;
     AVFormatContext* format_ = nullptr;
     AVIOContext* io_ = nullptr;
-    std::atomic<uint64_t> bytes_{0};
+    uint64_t position_ = 0;          // where the next write lands
+    std::atomic<uint64_t> bytes_{0};  // the file's size so far
     bool finished_ = false;
     std::string error_;
 };
