@@ -82,14 +82,6 @@ void Dispatcher::hello(const ipc::Request& request, ReplyFn& reply) {
 
 SessionOptions Dispatcher::start_options(const Json& body) const {
     SessionOptions o;
-    const char* env_display = std::getenv("DISPLAY");
-    o.display = ipc::get_string(body, "display")
-                    .value_or(!ctx_.config.video.display.empty() ? ctx_.config.video.display
-                              : env_display                     ? env_display
-                                                                : "");
-    if (o.display.empty())
-        fail(ErrorCode::display_unavailable,
-             "no X display to record: recd has no DISPLAY and the request names none");
     if (auto region = body.find("region"); region != body.end() && !region->is_null())
         o.region = ipc::parse_region(*region);
     o.monitor = ipc::get_string(body, "monitor").value_or("");
@@ -102,6 +94,15 @@ SessionOptions Dispatcher::start_options(const Json& body) const {
         fail(ErrorCode::invalid_argument,
              "name must be 1..64 of A-Z a-z 0-9 . _ - and not start with '.', got \"" + o.name +
                  "\"");
+    // The display last: a request's own mistakes are reported before the environment's.
+    const char* env_display = std::getenv("DISPLAY");
+    o.display = ipc::get_string(body, "display")
+                    .value_or(!ctx_.config.video.display.empty() ? ctx_.config.video.display
+                              : env_display                     ? env_display
+                                                                : "");
+    if (o.display.empty())
+        fail(ErrorCode::display_unavailable,
+             "no X display to record: recd has no DISPLAY and the request names none");
     return o;
 }
 

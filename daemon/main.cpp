@@ -41,8 +41,7 @@ int main(int argc, char** argv) {
     av_log_set_level(AV_LOG_ERROR);  // FFmpeg's chatter is not the user's business
     std::signal(SIGPIPE, SIG_IGN);   // a client that hangs up is an error code, not a signal
 
-    const auto socket = rec::ipc::socket_path(socket_arg.empty() ? config.control.socket
-                                                                 : socket_arg);
+    const auto socket = rec::ipc::socket_path(socket_arg, config.control.socket);
     try {
         rec::ipc::prepare_socket_dir(socket);
         rec::InstanceLock lock(socket);

@@ -12,7 +12,9 @@ using Local = asio::local::stream_protocol;
 struct Client::Impl {
     asio::io_context io;
     Local::socket socket{io};
-    asio::streambuf buffer{max_message_bytes};
+    // Replies can be longer than requests (status of many sessions with long paths); this
+    // still bounds what a broken server can make recctl hold.
+    asio::streambuf buffer{16 * 1024 * 1024};
     std::filesystem::path path;
 };
 

@@ -12,9 +12,11 @@
 
 namespace rec::ipc {
 
-std::filesystem::path socket_path(const std::string& explicit_path) {
+std::filesystem::path socket_path(const std::string& explicit_path,
+                                  const std::string& configured) {
     if (!explicit_path.empty()) return explicit_path;
     if (const char* env = std::getenv("RECD_SOCKET"); env && *env) return env;
+    if (!configured.empty()) return configured;
     if (const char* runtime = std::getenv("XDG_RUNTIME_DIR"); runtime && *runtime)
         return std::filesystem::path(runtime) / "recd.sock";
     return fmt::format("/tmp/recd-{}/recd.sock", getuid());

@@ -5,9 +5,10 @@
 
 namespace rec::ipc {
 
-// `explicit_path` if not empty, else $RECD_SOCKET, else $XDG_RUNTIME_DIR/recd.sock, else
-// /tmp/recd-<uid>/recd.sock.
-std::filesystem::path socket_path(const std::string& explicit_path);
+// The first that is set: `explicit_path` (--socket), $RECD_SOCKET, `configured` (recd.toml's
+// control.socket; recctl has none), $XDG_RUNTIME_DIR/recd.sock, /tmp/recd-<uid>/recd.sock.
+std::filesystem::path socket_path(const std::string& explicit_path,
+                                  const std::string& configured = "");
 
 // Called by recd before binding: creates the socket's directory 0700 if missing and refuses
 // (rec::Error OUTPUT_FAILED) a directory another user owns or others can write to.

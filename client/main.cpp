@@ -1,0 +1,178 @@
+// recctl: one command line in, one request to recd, its reply out (docs/protocol.md).
+// Exit codes: 0 ok, 1 recd answered with an error, 2 usage error, 3 recd not reachable.
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <vector>
+
+#include "common/ipc/client.hpp"
+#include "common/ipc/endpoint.hpp"
+#include "render.hpp"
+
+namespace {
+
+using rec::ipc::Json;
+
+enum class Exit { ok = 0, recd_error = 1, usage = 2, unreachable = 3 };
+
+struct Globals {
+    std::string socket;
+    bool json = false;
+    double timeout_seconds = 60;  // stop waits for the file to be finalized: allow a while
+};
+
+// One subcommand: its parser and, once parsed, the request it stands for (without v and id).
+struct Command {
+    CLI::App* app;
+    std::function<Json()> request;
+};
+
+Command add_start(CLI::App& app) {
+    struct Fields {
+        std::string display, region, monitor, name;
+        int fps = 0;
+    };
+    auto f = std::make_shared<Fields>();
+    auto* sub = app.add_subcommand("start", "Start a recording; prints its id and file");
+    auto* display = sub->add_option("--display", f->display, "X display (default: recd's)")
+                        ->type_name("DISPLAY");
+    auto* region =
+        sub->add_option("--region", f->region, "record only this rectangle")->type_name("WxH+X+Y");
+    auto* monitor = sub->add_option("--monitor", f->monitor, "record one RandR monitor")
+                        ->type_name("NAME")
+                        ->excludes(region);
+    auto* fps = sub->add_option("--fps", f->fps, "frames per second, 1..240")->type_name("N");
+    auto* name =
+        sub->add_option("--name", f->name, "name for the session and file")->type_name("NAME");
+    // Only the options given are sent: recd fills in its defaults and validates everything.
+    return {sub, [=] {
+                Json request = {{"cmd", "start"}};
+                if (display->count()) request["display"] = f->display;
+                if (region->count()) request["region"] = f->region;
+                if (monitor->count()) request["monitor"] = f->monitor;
+                if (fps->count()) request["fps"] = f->fps;
+                if (name->count()) request["name"] = f->name;
+                return request;
+            }};
+}
+
+Command add_stop(CLI::App& app) {
+    struct Fields {
+        std::string id;
+        bool all = false;
+    };
+    auto f = std::make_shared<Fields>();
+    auto* sub = app.add_subcommand(
+        "stop", "Stop a recording (the only one if no ID) and wait until its file is final");
+    auto* id = sub->add_option("ID", f->id, "session id, e.g. s1");
+    sub->add_flag("--all", f->all, "stop every recording")->excludes(id);
+    return {sub, [=] {
+                Json request = {{"cmd", "stop"}};
+                if (id->count()) request["session"] = f->id;
+                if (f->all) request["all"] = true;
+                return request;
+            }};
+}
+
+Command add_status(CLI::App& app) {
+    auto id = std::make_shared<std::string>();
+    auto* sub = app.add_subcommand("status", "Show one session, or recd and all sessions");
+    auto* id_opt = sub->add_option("ID", *id, "session id, e.g. s1");
+    return {sub, [=] {
+                Json request = {{"cmd", "status"}};
+                if (id_opt->count()) request["session"] = *id;
+                return request;
+            }};
+}
+
+Command add_plain(CLI::App& app, const char* name, const char* cmd, const char* help) {
+    auto* sub = app.add_subcommand(name, help);
+    return {sub, [cmd] { return Json{{"cmd", cmd}}; }};
+}
+
+void add_globals(CLI::App& app, Globals& g) {
+    app.add_option("--socket", g.socket, "recd's socket (default: $RECD_SOCKET, else the usual)")
+        ->type_name("PATH");
+    app.add_flag("--json", g.json, "print recd's reply as one JSON line");
+    app.add_option("--timeout", g.timeout_seconds, "how long to wait for the reply")
+        ->type_name("SECONDS")
+        ->check(CLI::Range(0.001, 1e6).description(""))
+        ->capture_default_str();
+    app.set_version_flag("--version", std::string("recctl ") + RECD_VERSION);
+    app.require_subcommand(1);
+    app.failure_message([](const CLI::App*, const CLI::Error& e) {
+        return fmt::format("recctl: {}\nrecctl: run with --help for usage\n", e.what());
+    });
+    app.fallthrough();  // global options may also follow the subcommand; set before adding them
+}
+
+std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
+Exit report_unreachable(const std::string& what, const std::filesystem::path& socket) {
+    std::cerr << "recctl: " << what << "\n"
+              << "recctl: is recd running? start it with: recd &\n"
+              << "recctl: socket tried: " << socket.string()
+              << " (choose another with --socket PATH or RECD_SOCKET)\n";
+    return Exit::unreachable;
+}
+
+Exit report(const Globals& g, const std::string& cmd, const Json& reply) {
+    const bool ok = reply.contains("ok") && reply["ok"] == true;
+    if (g.json) std::cout << dump(reply) << "\n";
+    if (!ok) {
+        std::cerr << "recctl: " << rec::recctl::error_text(reply) << "\n";
+        return Exit::recd_error;
+    }
+    if (!g.json) std::cout << rec::recctl::render(cmd, reply);
+    return Exit::ok;
+}
+
+Exit send(const Globals& g, Json request) {
+    // One request per run today; an incrementing id keeps replies matchable if that changes.
+    static int64_t last_id = 0;
+    request["v"] = rec::ipc::protocol_version;
+    request["id"] = ++last_id;
+    try {
+        (void)request.dump();  // strict: an argument that is not UTF-8 is the user's to fix
+    } catch (const Json::exception&) {
+        std::cerr << "recctl: arguments must be valid UTF-8\n";
+        return Exit::usage;
+    }
+    const auto socket = rec::ipc::socket_path(g.socket);
+    const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(g.timeout_seconds * 1000));
+    try {
+        rec::ipc::Client client(socket);
+        return report(g, request["cmd"], client.call(request, timeout));
+    } catch (const std::exception& e) {  // ipc::Unreachable, or a path too long for sockaddr_un
+        return report_unreachable(e.what(), socket);
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"recctl: control recd, the screen-recording daemon", "recctl"};
+    Globals globals;
+    add_globals(app, globals);
+    std::vector<Command> commands{
+        add_start(app),
+        add_stop(app),
+        add_status(app),
+        add_plain(app, "list", "list", "List sessions: ID NAME STATE DURATION FILE"),
+        add_plain(app, "ping", "hello", "Check that recd answers; prints its version and pid"),
+        add_plain(app, "shutdown", "shutdown", "Finalize every recording, then make recd exit"),
+    };
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        // --help and --version are "errors" with exit code 0; every real one is a usage error.
+        return app.exit(e) == 0 ? 0 : static_cast<int>(Exit::usage);
+    }
+    for (auto& command : commands)
+        if (command.app->parsed()) return static_cast<int>(send(globals, command.request()));
+    return static_cast<int>(Exit::usage);
+}

@@ -1,0 +1,217 @@
+#include "render.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <optional>
+#include <utility>
+#include <vector>
+
+namespace rec::recctl {
+namespace {
+
+using ipc::Json;
+using Lines = std::vector<std::pair<std::string, std::string>>;
+
+// The value at `key` if `j` is an object holding a non-null one, else nullptr.
+const Json* field(const Json& j, const char* key) {
+    if (!j.is_object()) return nullptr;
+    auto it = j.find(key);
+    return it == j.end() || it->is_null() ? nullptr : &*it;
+}
+
+std::string text(const Json* value) {
+    if (!value) return "?";
+    if (value->is_string()) return value->get<std::string>();
+    return value->dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+std::string text(const Json& j, const char* key) { return text(field(j, key)); }
+
+std::optional<double> number(const Json& j, const char* key) {
+    auto* value = field(j, key);
+    if (!value || !value->is_number()) return std::nullopt;
+    return value->get<double>();
+}
+
+std::string seconds(const Json& j, const char* key) {
+    auto n = number(j, key);
+    return n ? fmt::format("{:.2f} s", *n) : text(j, key);
+}
+
+std::string size(const Json& region) {
+    if (region.is_string()) return region.get<std::string>();
+    return text(region, "width") + "x" + text(region, "height");
+}
+
+std::string geometry(const Json& region) {
+    if (region.is_string()) return region.get<std::string>();
+    return size(region) + "+" + text(region, "x") + "+" + text(region, "y");
+}
+
+std::string region_of(const Json& session, bool with_offset) {
+    auto* region = field(session, "region");
+    if (!region) return "?";
+    return with_offset ? geometry(*region) : size(*region);
+}
+
+// 1536 -> "1.5 KiB (1536 bytes)": the exact count stays visible for scripts reading by eye.
+std::string bytes(const Json& j, const char* key) {
+    auto n = number(j, key);
+    if (!n) return text(j, key);
+    constexpr std::array units{"KiB", "MiB", "GiB", "TiB"};
+    if (std::abs(*n) < 1024) return fmt::format("{} bytes", text(j, key));
+    double scaled = *n;
+    size_t unit = 0;
+    for (scaled /= 1024; std::abs(scaled) >= 1024 && unit + 1 < units.size(); ++unit)
+        scaled /= 1024;
+    return fmt::format("{:.1f} {} ({} bytes)", scaled, units[unit], text(j, key));
+}
+
+std::string frames(const Json& session) {
+    auto* counts = field(session, "frames");
+    if (!counts) return "?";
+    return fmt::format("{} captured, {} encoded, {} dropped, {} duplicated",
+                       text(*counts, "captured"), text(*counts, "encoded"),
+                       text(*counts, "dropped"), text(*counts, "duplicated"));
+}
+
+std::string uptime(const Json& daemon) {
+    auto n = number(daemon, "uptime");
+    if (!n || *n < 0) return text(daemon, "uptime");
+    const auto total = static_cast<long long>(*n);
+    const auto h = total / 3600, m = total / 60 % 60, s = total % 60;
+    if (h) return fmt::format("{}h {:02}m {:02}s", h, m, s);
+    if (m) return fmt::format("{}m {:02}s", m, s);
+    return fmt::format("{}s", s);
+}
+
+std::string error_of(const Json& session) {
+    auto* error = field(session, "error");
+    return error ? text(*error, "code") + ": " + text(*error, "message") : "";
+}
+
+const Json& sessions_of(const Json& reply) {
+    static const Json none = Json::array();
+    auto* list = field(reply, "sessions");
+    return list && list->is_array() ? *list : none;
+}
+
+std::string aligned(const Lines& lines) {
+    size_t width = 0;
+    for (auto& [key, value] : lines) width = std::max(width, key.size());
+    std::string out;
+    for (auto& [key, value] : lines) out += fmt::format("{:<{}} {}\n", key + ":", width + 1, value);
+    return out;
+}
+
+std::string session_block(const Json& s) {
+    Lines lines{{"id", text(s, "id")},
+                {"name", text(s, "name")},
+                {"state", text(s, "state")},
+                {"display", text(s, "display")},
+                {"region", region_of(s, true)},
+                {"fps", text(s, "fps")},
+                {"file", text(s, "file")},
+                {"encoder", text(s, "encoder")},
+                {"duration", seconds(s, "duration")},
+                {"frames", frames(s)},
+                {"bytes", bytes(s, "bytes")}};
+    if (auto error = error_of(s); !error.empty()) lines.emplace_back("error", error);
+    return aligned(lines);
+}
+
+// "file  duration" as stop prints it; a failed session says why.
+std::string file_line(const Json& s) {
+    auto line = text(s, "file") + "  " + seconds(s, "duration");
+    if (auto error = error_of(s); !error.empty())
+        line += "  (" + text(s, "state") + ": " + error + ")";
+    return line + "\n";
+}
+
+std::string file_lines(const Json& reply) {
+    const auto& sessions = sessions_of(reply);
+    if (sessions.empty()) return "no sessions\n";
+    std::string out;
+    for (auto& s : sessions) out += file_line(s);
+    return out;
+}
+
+std::string render_start(const Json& reply) {
+    auto* s = field(reply, "session");
+    if (!s) return "started\n";
+    return fmt::format("{} {} to {} ({}, {} @ {} fps)\n", text(*s, "id"), text(*s, "state"),
+                       text(*s, "file"), text(*s, "encoder"), region_of(*s, false),
+                       text(*s, "fps"));
+}
+
+std::string render_stop(const Json& reply) {
+    if (auto* s = field(reply, "session")) return file_line(*s);
+    return file_lines(reply);
+}
+
+std::string render_status(const Json& reply) {
+    if (auto* s = field(reply, "session")) return session_block(*s);
+    std::string out;
+    if (auto* d = field(reply, "daemon"))
+        out = fmt::format("recd {} (pid {}), up {}, socket {}\n", text(*d, "version"),
+                          text(*d, "pid"), uptime(*d), text(*d, "socket"));
+    const auto& sessions = sessions_of(reply);
+    if (sessions.empty()) return out + "no sessions\n";
+    for (auto& s : sessions) out += (out.empty() ? "" : "\n") + session_block(s);
+    return out;
+}
+
+std::string render_list(const Json& reply) {
+    const auto& sessions = sessions_of(reply);
+    if (sessions.empty()) return "no sessions\n";
+    std::vector<std::array<std::string, 5>> rows{{"ID", "NAME", "STATE", "DURATION", "FILE"}};
+    for (auto& s : sessions)
+        rows.push_back({text(s, "id"), text(s, "name"), text(s, "state"), seconds(s, "duration"),
+                        text(s, "file")});
+    std::array<size_t, 4> width{};
+    for (auto& row : rows)
+        for (size_t c = 0; c < width.size(); ++c) width[c] = std::max(width[c], row[c].size());
+    std::string out;
+    for (auto& r : rows)
+        out += fmt::format("{:<{}}  {:<{}}  {:<{}}  {:>{}}  {}\n", r[0], width[0], r[1], width[1],
+                           r[2], width[2], r[3], width[3], r[4]);
+    return out;
+}
+
+std::string render_hello(const Json& reply) {
+    auto* d = field(reply, "daemon");
+    if (!d) return "recd answered\n";
+    return fmt::format("recd {} (pid {}) at {}\n", text(*d, "version"), text(*d, "pid"),
+                       text(*d, "socket"));
+}
+
+std::string render_shutdown(const Json& reply) {
+    std::string out;
+    for (auto& s : sessions_of(reply)) out += file_line(s);
+    return out + "recd finalized its recordings and is exiting\n";
+}
+
+}  // namespace
+
+std::string render(std::string_view cmd, const Json& reply) {
+    if (cmd == "start") return render_start(reply);
+    if (cmd == "stop") return render_stop(reply);
+    if (cmd == "status") return render_status(reply);
+    if (cmd == "list") return render_list(reply);
+    if (cmd == "hello") return render_hello(reply);
+    if (cmd == "shutdown") return render_shutdown(reply);
+    return reply.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+}
+
+std::string error_text(const Json& reply) {
+    auto* error = field(reply, "error");
+    if (!error)
+        return "ERROR: recd refused without saying why: " +
+               reply.dump(-1, ' ', false, Json::error_handler_t::replace);
+    return text(*error, "code") + ": " + text(*error, "message");
+}
+
+}  // namespace rec::recctl

@@ -1,0 +1,248 @@
+// recd.toml loading and validation (common/config.*) and the shipped config/recd.toml.
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "common/config.hpp"
+
+namespace {
+
+const std::string source = "test.toml";
+
+// The ConfigError message `text` produces; fails the test if it parses.
+std::string config_error(const std::string& text) {
+    try {
+        rec::parse_config(text, source);
+    } catch (const rec::ConfigError& e) {
+        return e.what();
+    }
+    FAIL("no ConfigError for: " << text);
+    return "";
+}
+
+void check_defaults(const rec::Config& c) {
+    const rec::Config d;
+    CHECK(c.video.display == d.video.display);
+    CHECK(c.video.fps == d.video.fps);
+    CHECK(c.video.preset == d.video.preset);
+    CHECK(c.video.crf == d.video.crf);
+    CHECK(c.video.keyframe_seconds == d.video.keyframe_seconds);
+    CHECK(c.output.directory == d.output.directory);
+    CHECK(c.output.file_template == d.output.file_template);
+    CHECK(c.log.level == d.log.level);
+    CHECK(c.log.file == d.log.file);
+    CHECK(c.control.socket == d.control.socket);
+}
+
+std::string read_file(const std::filesystem::path& path) {
+    std::ifstream in(path);
+    REQUIRE(in);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+const std::filesystem::path shipped_config =
+    std::filesystem::path(RECD_SOURCE_DIR) / "config/recd.toml";
+
+}  // namespace
+
+TEST_CASE("config defaults are the documented ones") {
+    auto c = rec::parse_config("", source);
+    CHECK(c.warnings.empty());
+    CHECK(c.video.display.empty());
+    CHECK(c.video.fps == 30);
+    CHECK(c.video.preset == "superfast");
+    CHECK(c.video.crf == 23);
+    CHECK(c.video.keyframe_seconds == 2.0);
+    CHECK(c.output.directory.empty());
+    CHECK(c.output.file_template == "{date}_{time}_{name}");
+    CHECK(c.log.level == "info");
+    CHECK(c.log.file.empty());
+    CHECK(c.control.socket.empty());
+}
+
+TEST_CASE("config reads every key") {
+    auto c = rec::parse_config(R"(
+[video]
+display = ":1"
+fps = 60
+preset = "slow"
+crf = 18
+keyframe_seconds = 0.5
+[output]
+directory = "/srv/rec"
+file_template = "{session}-{name}.{date}"
+[log]
+level = "debug"
+file = "/tmp/recd.log"
+[control]
+socket = "/tmp/r.sock"
+)",
+                               source);
+    CHECK(c.warnings.empty());
+    CHECK(c.video.display == ":1");
+    CHECK(c.video.fps == 60);
+    CHECK(c.video.preset == "slow");
+    CHECK(c.video.crf == 18);
+    CHECK(c.video.keyframe_seconds == 0.5);
+    CHECK(c.output.directory == "/srv/rec");
+    CHECK(c.output.file_template == "{session}-{name}.{date}");
+    CHECK(c.log.level == "debug");
+    CHECK(c.log.file == "/tmp/recd.log");
+    CHECK(c.control.socket == "/tmp/r.sock");
+    CHECK(rec::output_directory(c.output) == "/srv/rec");
+}
+
+TEST_CASE("config accepts the bounds and an integer keyframe_seconds") {
+    auto c = rec::parse_config("[video]\nfps = 240\ncrf = 0\nkeyframe_seconds = 60\n", source);
+    CHECK(c.video.fps == 240);
+    CHECK(c.video.crf == 0);
+    CHECK(c.video.keyframe_seconds == 60.0);
+    CHECK(rec::parse_config("[video]\nfps = 1\ncrf = 51\nkeyframe_seconds = 0.1\n", source)
+              .video.fps == 1);
+}
+
+TEST_CASE("config errors name the file, the key, the value and what is allowed") {
+    struct Case {
+        const char* text;
+        std::vector<std::string> parts;
+    };
+    const std::vector<Case> cases{
+        {"[video]\nfps = 0", {"video.fps", "1..240", "got 0"}},
+        {"[video]\nfps = 241", {"video.fps", "1..240", "got 241"}},
+        {"[video]\nfps = \"x\"", {"video.fps", "1..240", "x"}},
+        {"[video]\nfps = 30.0", {"video.fps", "1..240", "30"}},
+        {"[video]\ncrf = -1", {"video.crf", "0..51", "got -1"}},
+        {"[video]\ncrf = 52", {"video.crf", "0..51", "got 52"}},
+        {"[video]\npreset = \"turbo\"", {"video.preset", "veryfast", "ultrafast", "turbo"}},
+        {"[video]\npreset = 5", {"video.preset", "string", "5"}},
+        {"[video]\nkeyframe_seconds = 0", {"video.keyframe_seconds", "0.1..60", "got 0"}},
+        {"[video]\nkeyframe_seconds = 61", {"video.keyframe_seconds", "0.1..60", "got 61"}},
+        {"[video]\nkeyframe_seconds = \"2\"", {"video.keyframe_seconds", "0.1..60", "2"}},
+        {"[log]\nlevel = \"loud\"", {"log.level", "info", "trace", "loud"}},
+        {"[log]\nfile = 3", {"log.file", "string", "3"}},
+        {"[output]\nfile_template = \"a/b\"", {"output.file_template", "{date}", "a/b"}},
+        {"[output]\nfile_template = \"../x\"", {"output.file_template", "'.'", "../x"}},
+        {"[output]\nfile_template = \"..x\"", {"output.file_template", "'.'", "..x"}},
+        {"[output]\nfile_template = \"{date}_{user}\"",
+         {"output.file_template", "{session}", "{date}_{user}"}},
+        {"[output]\nfile_template = \"\"", {"output.file_template", "A-Z"}},
+        {"[output]\nfile_template = \"a b\"", {"output.file_template", "a b"}},
+    };
+    for (const auto& c : cases) {
+        INFO(c.text);
+        auto message = config_error(c.text);
+        INFO(message);
+        CHECK(message.rfind(source + ": ", 0) == 0);
+        for (const auto& part : c.parts) CHECK(message.find(part) != std::string::npos);
+    }
+}
+
+TEST_CASE("config: a section that is not a table is an error naming it") {
+    for (const char* name : {"video", "output", "log", "control"}) {
+        INFO(name);
+        auto message = config_error(std::string(name) + " = 3\n");
+        CHECK(message == source + ": " + name + " must be a table ([" + name + "])");
+    }
+}
+
+TEST_CASE("config: unknown keys and sections are warnings, not errors") {
+    auto c = rec::parse_config(
+        "colour = 1\n[audio]\nmic = true\n[video]\nfps = 25\nbitrate = 5\n[log]\nlvl = 1\n",
+        source);
+    CHECK(c.video.fps == 25);
+    REQUIRE(c.warnings.size() == 4);
+    auto all = c.warnings[0] + c.warnings[1] + c.warnings[2] + c.warnings[3];
+    for (const char* part : {"colour", "audio", "video.bitrate", "log.lvl"})
+        CHECK(all.find(part) != std::string::npos);
+    for (const auto& warning : c.warnings) CHECK(warning.rfind(source + ": ", 0) == 0);
+}
+
+TEST_CASE("config: a TOML syntax error names file:line:col") {
+    auto message = config_error("[video]\nfps = 30\ncrf = = 3\n");
+    INFO(message);
+    CHECK(std::regex_search(message, std::regex("^test\\.toml:3:[0-9]+: .+")));
+    CHECK(std::regex_search(config_error("[video"), std::regex("^test\\.toml:1:[0-9]+: ")));
+}
+
+TEST_CASE("load_config: an explicit path must exist") {
+    const std::string missing = "/nonexistent/recd-test/recd.toml";
+    try {
+        rec::load_config(missing);
+        FAIL("no ConfigError");
+    } catch (const rec::ConfigError& e) {
+        CHECK(std::string(e.what()).find(missing) != std::string::npos);
+    }
+}
+
+TEST_CASE("load_config reads an explicit file and names it in errors") {
+    auto path = std::filesystem::temp_directory_path() /
+                ("recd-unit-" + std::to_string(getpid()) + ".toml");
+    std::ofstream(path) << "[video]\nfps = 12\n";
+    CHECK(rec::load_config(path.string()).video.fps == 12);
+    std::ofstream(path) << "[video]\nfps = 0\n";
+    try {
+        rec::load_config(path.string());
+        FAIL("no ConfigError");
+    } catch (const rec::ConfigError& e) {
+        CHECK(std::string(e.what()).rfind(path.string() + ": video.fps", 0) == 0);
+    }
+    std::filesystem::remove(path);
+}
+
+TEST_CASE("output_directory defaults to $XDG_VIDEOS_DIR/recd") {
+    const char* old = std::getenv("XDG_VIDEOS_DIR");
+    const std::string saved = old ? old : "";
+    setenv("XDG_VIDEOS_DIR", "/videos", 1);
+    CHECK(rec::output_directory({}) == "/videos/recd");
+    if (old)
+        setenv("XDG_VIDEOS_DIR", saved.c_str(), 1);
+    else
+        unsetenv("XDG_VIDEOS_DIR");
+}
+
+TEST_CASE("config/recd.toml as shipped equals the built-in defaults") {
+    auto c = rec::load_config(shipped_config.string());
+    CHECK(c.warnings.empty());
+    check_defaults(c);
+}
+
+// Uncommenting every "# key = value" line must still give the defaults, and cover every key:
+// the file documents the real keys and their real defaults.
+TEST_CASE("config/recd.toml documents every key with its true default") {
+    static const std::regex setting(R"(^# ([a-z_]+) = .*$)");
+    static const std::regex section(R"(^\[([a-z]+)\]$)");
+    std::istringstream in(read_file(shipped_config));
+    std::string uncommented, current;
+    std::set<std::string> keys;
+    for (std::string line; std::getline(in, line);) {
+        std::smatch m;
+        if (std::regex_match(line, m, section)) current = m[1];
+        if (std::regex_match(line, m, setting)) {
+            keys.insert(current + "." + m[1].str());
+            line = line.substr(2);
+        }
+        uncommented += line + "\n";
+    }
+    const std::set<std::string> expected{"video.display",
+                                         "video.fps",
+                                         "video.preset",
+                                         "video.crf",
+                                         "video.keyframe_seconds",
+                                         "output.directory",
+                                         "output.file_template",
+                                         "log.level",
+                                         "log.file",
+                                         "control.socket"};
+    CHECK(keys == expected);
+    auto c = rec::parse_config(uncommented, shipped_config.string());
+    CHECK(c.warnings.empty());
+    check_defaults(c);
+}
