@@ -1,0 +1,157 @@
+// The control protocol spoken directly on the socket (docs/protocol.md): what recctl would never
+// send gets the documented error code, and recd keeps serving the same connection.
+#include <catch2/catch.hpp>
+#include <thread>
+
+#include "harness.hpp"
+#include "recording_checks.hpp"
+
+using namespace rec::test;
+
+namespace {
+
+struct BadRequest {
+    std::string line;
+    std::string code;
+    Json id;  // echoed id; null where the line has none or cannot be parsed
+};
+
+const std::vector<BadRequest> bad_requests = {
+    {R"({"v":1,"id":1,"cmd":)", "BAD_REQUEST", nullptr},
+    {"this is not json", "BAD_REQUEST", nullptr},
+    {R"([1,2,3])", "BAD_REQUEST", nullptr},
+    {R"("status")", "BAD_REQUEST", nullptr},
+    {R"({"v":1,"id":4})", "BAD_REQUEST", 4},
+    {R"({"v":1,"id":5,"cmd":7})", "BAD_REQUEST", 5},
+    {R"({"v":1,"id":"six","cmd":"fly"})", "UNKNOWN_COMMAND", "six"},
+    {R"({"v":2,"id":7,"cmd":"status"})", "UNSUPPORTED_VERSION", 7},
+    {R"({"v":1,"id":8,"cmd":"start","fps":"x"})", "INVALID_ARGUMENT", 8},
+    {R"({"v":1,"id":9,"cmd":"start","fps":0})", "INVALID_ARGUMENT", 9},
+    {R"({"v":1,"id":10,"cmd":"start","fps":241})", "INVALID_ARGUMENT", 10},
+    {R"({"v":1,"id":11,"cmd":"start","region":"big"})", "INVALID_ARGUMENT", 11},
+    {R"({"v":1,"id":12,"cmd":"start","region":"64x64+0+0","monitor":"X"})", "INVALID_ARGUMENT", 12},
+    {R"({"v":1,"id":13,"cmd":"start","name":".hidden"})", "INVALID_ARGUMENT", 13},
+    {R"({"v":1,"id":14,"cmd":"status","session":"s999"})", "NOT_FOUND", 14},
+    {R"({"v":1,"id":15,"cmd":"stop","session":"s999"})", "NOT_FOUND", 15},
+    {R"({"v":1,"id":16,"cmd":"stop"})", "NOT_FOUND", 16},
+};
+
+// A valid request on the same connection still gets a proper answer.
+void check_still_serving(RawClient& client) {
+    Json reply = client.request(R"({"v":1,"id":"after","cmd":"status"})");
+    INFO("status reply: " << reply.dump());
+    CHECK(reply.value("ok", false));
+    CHECK(reply["id"] == "after");
+    CHECK(reply["daemon"].value("protocol", 0) == 1);
+}
+
+}  // namespace
+
+TEST_CASE("protocol: bad requests get their error code and the connection keeps serving",
+          "[protocol]") {
+    Sandbox box;
+    Recd recd(box);
+    REQUIRE(recd.wait_ready());
+    RawClient client(box.socket());
+    for (const auto& bad : bad_requests) {
+        INFO("request: " << bad.line);
+        Json reply = client.request(bad.line);
+        INFO("reply: " << reply.dump());
+        REQUIRE(reply.is_object());
+        CHECK(reply.value("v", 0) == 1);
+        CHECK(reply["id"] == bad.id);
+        CHECK(reply.value("ok", true) == false);
+        CHECK(reply["error"].value("code", "") == bad.code);
+        CHECK_FALSE(reply["error"].value("message", "").empty());
+        if (bad.code == "INVALID_ARGUMENT" && bad.line.find("\"fps\"") != std::string::npos) {
+            CHECK(reply["error"].value("message", "").find("fps") != std::string::npos);
+        }
+        check_still_serving(client);
+    }
+    // None of the rejected starts began a recording.
+    Json list = client.request(R"({"v":1,"id":"list","cmd":"list"})");
+    INFO("list reply: " << list.dump());
+    CHECK(list["sessions"] == Json::array());
+}
+
+TEST_CASE("protocol: requests on one connection are answered in order with their ids",
+          "[protocol]") {
+    Sandbox box;
+    Recd recd(box);
+    REQUIRE(recd.wait_ready());
+    RawClient client(box.socket());
+    // Two requests in one write; the second without "v", which means version 1.
+    REQUIRE(
+        client.send("{\"v\":1,\"id\":{\"n\":1},\"cmd\":\"ping\",\"extra\":true}\n"
+                    "{\"id\":\"two\",\"cmd\":\"list\"}\n"));
+    auto first = client.read_line();
+    auto second = client.read_line();
+    REQUIRE(first);
+    REQUIRE(second);
+    INFO(*first << "\n" << *second);
+    Json a = Json::parse(*first);
+    Json b = Json::parse(*second);
+    CHECK(a["id"] == Json{{"n", 1}});
+    CHECK(a.value("ok", false));
+    CHECK(a["daemon"].value("pid", 0) == recd.process().pid());
+    CHECK(a["daemon"].value("socket", "") == box.socket().string());
+    CHECK(b["id"] == "two");
+    CHECK(b.value("ok", false));
+    CHECK(b["sessions"].is_array());
+}
+
+TEST_CASE("protocol: a line over 64 KiB gets TOO_LARGE and the connection is closed",
+          "[protocol]") {
+    Sandbox box;
+    Recd recd(box);
+    REQUIRE(recd.wait_ready());
+    {
+        RawClient client(box.socket());
+        const std::string huge =
+            R"({"v":1,"id":1,"cmd":"status","pad":")" + std::string(70 * 1024, 'a') + "\"}\n";
+        client.send(huge);  // recd may close before reading it all
+        auto line = client.read_line(10s);
+        REQUIRE(line);
+        INFO("reply: " << *line);
+        Json reply = Json::parse(*line, nullptr, false);
+        CHECK(reply.value("ok", true) == false);
+        CHECK(reply["error"].value("code", "") == "TOO_LARGE");
+        CHECK(client.closed_by_peer());
+    }
+    CHECK(RawClient::pings(box.socket()));
+}
+
+TEST_CASE("protocol: a partial line is dropped after 5 s and recd keeps serving", "[protocol]") {
+    Sandbox box;
+    Recd recd(box);
+    REQUIRE(recd.wait_ready());
+    RawClient client(box.socket());
+    REQUIRE(client.send(R"({"v":1,"id":1,"cmd":)"));
+    const auto sent = std::chrono::steady_clock::now();
+    CHECK(client.closed_by_peer(9s));
+    const double waited = seconds_between(sent, std::chrono::steady_clock::now());
+    CAPTURE(waited);
+    CHECK(waited >= 4.5);
+    CHECK(RawClient::pings(box.socket()));
+}
+
+TEST_CASE("protocol: a display that does not exist gives DISPLAY_UNAVAILABLE and recd serves on",
+          "[protocol]") {
+    Sandbox box;
+    Recd recd(box);
+    REQUIRE(recd.wait_ready());
+    CtlResult start = recctl(box, {"start", "--display", unused_display()});
+    INFO(start.describe());
+    CHECK(start.code == 1);
+    CHECK(start.json.value("ok", true) == false);
+    CHECK(start.json["error"].value("code", "") == "DISPLAY_UNAVAILABLE");
+    CHECK(recd.process().running());
+    CHECK(RawClient::pings(box.socket()));
+    // Nothing is recording after the failed start.
+    CtlResult list = recctl(box, {"list"});
+    INFO(list.describe());
+    REQUIRE(list.code == 0);
+    for (const Json& session : list.json["sessions"]) {
+        CHECK(session.value("state", "") != "recording");
+    }
+}
