@@ -60,6 +60,13 @@ public:
             out = *value;
         }
     }
+    void get(const char* key, bool& out) {
+        if (auto* node = find(key)) {
+            auto value = node->value_exact<bool>();
+            if (!value) fail(key, "must be true or false, got " + text(*node));
+            out = *value;
+        }
+    }
     void get(const char* key, int& out, int min, int max) {
         if (auto* node = find(key)) {
             auto value = node->value_exact<int64_t>();
@@ -108,6 +115,19 @@ void read_video(const toml::table& root, const std::string& source, Config& conf
         s.fail("preset", fmt::format("must be one of {}, got \"{}\"", join(x264_presets), v.preset));
     s.get("crf", v.crf, 0, 51);
     s.get("keyframe_seconds", v.keyframe_seconds, 0.1, 60.0);
+}
+
+void read_audio(const toml::table& root, const std::string& source, Config& config) {
+    Section s(root, "audio", source, config);
+    auto& a = config.audio;
+    s.get("system", a.system);
+    s.get("mic", a.mic);
+    s.get("system_device", a.system_device);
+    s.get("mic_device", a.mic_device);
+    s.get("codec", a.codec);
+    if (a.codec != "aac" && a.codec != "opus")
+        s.fail("codec", "must be \"aac\" or \"opus\", got \"" + a.codec + "\"");
+    s.get("required", a.required);
 }
 
 void read_output(const toml::table& root, const std::string& source, Config& config) {
@@ -177,12 +197,13 @@ Config parse_config(const std::string& text, const std::string& source) {
                                       e.description()));
     }
     Config config;
-    static const std::set<std::string> sections{"video", "output", "log", "control"};
+    static const std::set<std::string> sections{"video", "audio", "output", "log", "control"};
     for (auto& [key, node] : root)
         if (!sections.count(std::string(key.str())))
             config.warnings.push_back(
                 fmt::format("{}: unknown section or key {} ignored", source, key.str()));
     read_video(root, source, config);
+    read_audio(root, source, config);
     read_output(root, source, config);
     read_log(root, source, config);
     read_control(root, source, config);

@@ -16,6 +16,15 @@ struct VideoConfig {
     double keyframe_seconds = 2.0;    // at most this long between keyframes
 };
 
+struct AudioConfig {
+    bool system = true;         // record the system sound (monitor of the default sink)
+    bool mic = true;            // record the microphone (default source)
+    std::string system_device;  // a source name; empty: the default sink's monitor
+    std::string mic_device;     // a source name; empty: the default source
+    std::string codec = "aac";  // aac or opus
+    bool required = false;      // no audio server: fail the start instead of video only
+};
+
 struct OutputConfig {
     std::string directory;  // empty: $XDG_VIDEOS_DIR/recd, else ~/Videos/recd
     std::string file_template = "{date}_{time}_{name}";
@@ -32,6 +41,7 @@ struct ControlConfig {
 
 struct Config {
     VideoConfig video;
+    AudioConfig audio;
     OutputConfig output;
     LogConfig log;
     ControlConfig control;

@@ -14,6 +14,8 @@ std::string_view to_string(ErrorCode code) {
         case ErrorCode::display_unavailable: return "DISPLAY_UNAVAILABLE";
         case ErrorCode::display_lost: return "DISPLAY_LOST";
         case ErrorCode::encoder_unavailable: return "ENCODER_UNAVAILABLE";
+        case ErrorCode::audio_unavailable: return "AUDIO_UNAVAILABLE";
+        case ErrorCode::invalid_state: return "INVALID_STATE";
         case ErrorCode::output_failed: return "OUTPUT_FAILED";
         case ErrorCode::shutting_down: return "SHUTTING_DOWN";
         case ErrorCode::internal: return "INTERNAL";

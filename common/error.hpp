@@ -18,6 +18,8 @@ enum class ErrorCode {
     display_unavailable,
     display_lost,
     encoder_unavailable,
+    audio_unavailable,
+    invalid_state,
     output_failed,
     shutting_down,
     internal,

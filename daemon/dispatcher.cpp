@@ -1,6 +1,7 @@
 #include "dispatcher.hpp"
 
 #include "../common/log.hpp"
+#include "capture/pulse_audio.hpp"
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -39,15 +40,16 @@ void Dispatcher::handle(std::string_view line, ReplyFn reply) {
         {"hello", &Dispatcher::hello},   {"ping", &Dispatcher::hello},
         {"start", &Dispatcher::start},   {"stop", &Dispatcher::stop},
         {"status", &Dispatcher::status}, {"list", &Dispatcher::list},
-        {"shutdown", &Dispatcher::shutdown}};
+        {"pause", &Dispatcher::pause},   {"resume", &Dispatcher::resume},
+        {"devices", &Dispatcher::devices}, {"shutdown", &Dispatcher::shutdown}};
     Json id;
     try {
         auto request = ipc::parse_request(line, id);
         auto handler = handlers.find(request.cmd);
         if (handler == handlers.end())
             fail(ErrorCode::unknown_command,
-                 fmt::format("unknown command \"{}\"; commands: hello, ping, start, stop, status, "
-                             "list, shutdown",
+                 fmt::format("unknown command \"{}\"; commands: hello, ping, start, stop, pause, "
+                             "resume, status, list, devices, shutdown",
                              request.cmd));
         (this->*handler->second)(request, reply);
     } catch (...) {
@@ -94,6 +96,7 @@ SessionOptions Dispatcher::start_options(const Json& body) const {
         fail(ErrorCode::invalid_argument,
              "name must be 1..64 of A-Z a-z 0-9 . _ - and not start with '.', got \"" + o.name +
                  "\"");
+    o.audio = audio_options(body);
     // The display last: a request's own mistakes are reported before the environment's.
     const char* env_display = std::getenv("DISPLAY");
     o.display = ipc::get_string(body, "display")
@@ -104,6 +107,25 @@ SessionOptions Dispatcher::start_options(const Json& body) const {
         fail(ErrorCode::display_unavailable,
              "no X display to record: recd has no DISPLAY and the request names none");
     return o;
+}
+
+// "audio": {"system","mic","system_device","mic_device","codec"} over the config's [audio].
+AudioConfig Dispatcher::audio_options(const Json& body) const {
+    AudioConfig a = ctx_.config.audio;
+    auto it = body.find("audio");
+    if (it == body.end() || it->is_null()) return a;
+    if (!it->is_object())
+        fail(ErrorCode::invalid_argument,
+             fmt::format("audio must be an object, got {}", it->type_name()));
+    a.system = ipc::get_bool(*it, "system").value_or(a.system);
+    a.mic = ipc::get_bool(*it, "mic").value_or(a.mic);
+    a.system_device = ipc::get_string(*it, "system_device").value_or(a.system_device);
+    a.mic_device = ipc::get_string(*it, "mic_device").value_or(a.mic_device);
+    a.codec = ipc::get_string(*it, "codec").value_or(a.codec);
+    if (a.codec != "aac" && a.codec != "opus")
+        fail(ErrorCode::invalid_argument, "audio.codec must be \"aac\" or \"opus\", got \"" +
+                                              a.codec + "\"");
+    return a;
 }
 
 void Dispatcher::start(const ipc::Request& request, ReplyFn& reply) {
@@ -146,6 +168,40 @@ void Dispatcher::stop(const ipc::Request& request, ReplyFn& reply) {
                 if (error) return reply(error_reply_for(id, error));
                 if (all) return reply(ipc::ok_reply(id, {{"sessions", session_list(targets)}}));
                 reply(ipc::ok_reply(id, {{"session", targets.front()->status()}}));
+            });
+}
+
+// The session a pause/resume names, or the only one that is recording or paused.
+std::shared_ptr<Session> Dispatcher::target(const Json& body) const {
+    if (auto id = ipc::get_string(body, "session")) {
+        if (auto session = sessions_.find(*id)) return session;
+        fail(ErrorCode::not_found, "no session \"" + *id + "\"");
+    }
+    auto active = sessions_.active();
+    if (active.empty()) fail(ErrorCode::not_found, "no session is recording");
+    if (active.size() > 1)
+        fail(ErrorCode::ambiguous, fmt::format("{} sessions are active: name one", active.size()));
+    return active.front();
+}
+
+void Dispatcher::pause(const ipc::Request& request, ReplyFn& reply) {
+    auto session = target(request.body);
+    session->pause();
+    reply(ipc::ok_reply(request.id, {{"session", session->status()}}));
+}
+
+void Dispatcher::resume(const ipc::Request& request, ReplyFn& reply) {
+    auto session = target(request.body);
+    session->resume();
+    reply(ipc::ok_reply(request.id, {{"session", session->status()}}));
+}
+
+void Dispatcher::devices(const ipc::Request& request, ReplyFn& reply) {
+    auto result = std::make_shared<Json>();
+    offload([result] { *result = list_pulse_devices(); },
+            [result, id = request.id, reply](std::exception_ptr error) {
+                if (error) return reply(error_reply_for(id, error));
+                reply(ipc::ok_reply(id, std::move(*result)));
             });
 }
 

@@ -42,9 +42,14 @@ private:
     void stop(const ipc::Request& request, ReplyFn& reply);
     void status(const ipc::Request& request, ReplyFn& reply);
     void list(const ipc::Request& request, ReplyFn& reply);
+    void pause(const ipc::Request& request, ReplyFn& reply);
+    void resume(const ipc::Request& request, ReplyFn& reply);
+    void devices(const ipc::Request& request, ReplyFn& reply);
     void shutdown(const ipc::Request& request, ReplyFn& reply);
 
     SessionOptions start_options(const ipc::Json& body) const;
+    AudioConfig audio_options(const ipc::Json& body) const;
+    std::shared_ptr<Session> target(const ipc::Json& body) const;
     std::vector<std::shared_ptr<Session>> stop_targets(const ipc::Json& body) const;
     ipc::Json daemon_info() const;
     // Runs `work` on the worker pool, then `done(error)` on the io thread.

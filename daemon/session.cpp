@@ -1,13 +1,15 @@
 #include "session.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
 
 #include "../common/log.hpp"
+#include "audio_track.hpp"
 #include "capture/x11_screen.hpp"
+#include "encode/audio_encoder.hpp"
 #include "encode/video_encoder.hpp"
-#include "media/timeline.hpp"
 #include "mux/muxer.hpp"
 #include "mux/output_file.hpp"
 
@@ -24,6 +26,7 @@ std::string_view to_string(SessionState state) {
     switch (state) {
         case SessionState::starting: return "starting";
         case SessionState::recording: return "recording";
+        case SessionState::paused: return "paused";
         case SessionState::stopping: return "stopping";
         case SessionState::stopped: return "stopped";
         case SessionState::failed: return "failed";
@@ -51,6 +54,7 @@ void Session::start() {
     encoder_ = std::make_unique<VideoEncoder>(
         VideoEncoderSettings{region_.width, region_.height, options_.fps, source_->pixel_format(),
                              video.preset, video.crf, video.keyframe_seconds});
+    open_audio();
     auto file = create_output_file(
         output_directory(config_.output),
         OutputName{config_.output.file_template, options_.name.empty() ? id_ : options_.name, id_,
@@ -59,6 +63,7 @@ void Session::start() {
     try {
         muxer_ = std::make_unique<Muxer>(std::move(file), "matroska");
         video_stream_ = muxer_->add_stream(encoder_->context(), "screen");
+        for (const auto& t : tracks_) muxer_->add_stream(t->encoder().context(), t->title());
         muxer_->begin();
     } catch (...) {
         muxer_.reset();
@@ -66,19 +71,63 @@ void Session::start() {
         throw;
     }
     state_ = SessionState::recording;
-    spdlog::info("{}: recording {} to {}", id_, options_.display, file_);
+    spdlog::info("{}: recording {} with {} audio track(s) to {}", id_, options_.display,
+                 tracks_.size(), file_);
+    const auto fail = [this](ErrorCode code, const std::string& message) { this->fail(code, message); };
+    for (size_t i = 0; i < tracks_.size(); ++i)
+        tracks_[i]->start(*muxer_, video_stream_ + 1 + static_cast<int>(i), fail);
     encode_thread_ = std::thread(&Session::encode_loop, this);
     capture_thread_ = std::thread(&Session::capture_loop, this);
 }
 
+// Each wanted track that cannot connect is a warning (the recording goes on without it), or
+// the end of the start when audio is required.
+void Session::open_audio() {
+    const auto& a = options_.audio;
+    const std::pair<bool, std::pair<AudioKind, std::string>> wanted[] = {
+        {a.system, {AudioKind::system, a.system_device}}, {a.mic, {AudioKind::mic, a.mic_device}}};
+    for (const auto& [on, track] : wanted) {
+        if (!on) continue;
+        try {
+            tracks_.push_back(
+                std::make_unique<AudioTrack>(track.first, track.second, a.codec, clock_));
+        } catch (const Error& e) {
+            if (a.required || e.code() != ErrorCode::audio_unavailable) throw;
+            warnings_.push_back(std::string(e.what()) + ": recording without it");
+            spdlog::warn("{}: {}", id_, warnings_.back());
+        }
+    }
+}
+
 void Session::request_stop() {
-    auto expected = SessionState::recording;
-    state_.compare_exchange_strong(expected, SessionState::stopping);
+    clock_.stop(Clock::now());
+    for (auto expected : {SessionState::recording, SessionState::paused})
+        state_.compare_exchange_strong(expected, SessionState::stopping);
     {
         std::lock_guard lock(stop_mutex_);
         stop_requested_ = true;
     }
     stop_cv_.notify_all();
+}
+
+void Session::pause() {
+    auto expected = SessionState::recording;
+    if (!state_.compare_exchange_strong(expected, SessionState::paused))
+        throw Error(ErrorCode::invalid_state,
+                    fmt::format("{} is {}: only a recording session can pause", id_,
+                                to_string(expected)));
+    clock_.pause(Clock::now());
+    spdlog::info("{}: paused", id_);
+}
+
+void Session::resume() {
+    auto expected = SessionState::paused;
+    if (!state_.compare_exchange_strong(expected, SessionState::recording))
+        throw Error(ErrorCode::invalid_state,
+                    fmt::format("{} is {}: only a paused session can resume", id_,
+                                to_string(expected)));
+    clock_.resume(Clock::now());
+    spdlog::info("{}: resumed", id_);
 }
 
 void Session::wait() {
@@ -104,7 +153,7 @@ void Session::fail(ErrorCode code, const std::string& message) {
 
 // vcap thread: grabs at the target rate, paced by deadlines on the steady clock. A grab that
 // overruns its slot skips the slots it missed (the timeline repeats a picture there) rather
-// than grabbing in a burst to catch up.
+// than grabbing in a burst to catch up. While paused nothing is grabbed.
 void Session::capture_loop() {
     set_thread_name("vcap-" + id_);
     try {
@@ -113,13 +162,15 @@ void Session::capture_loop() {
         std::unique_lock lock(stop_mutex_);
         while (!stop_requested_) {
             lock.unlock();
-            VideoFrame frame;
-            if (source_->grab(frame) == GrabStatus::lost) {
-                fail(ErrorCode::display_lost, source_->error());
-                break;
+            if (!clock_.paused()) {
+                VideoFrame frame;
+                if (source_->grab(frame) == GrabStatus::lost) {
+                    fail(ErrorCode::display_lost, source_->error());
+                    break;
+                }
+                ++captured_;
+                queue_.push(std::move(frame));  // a full queue counts the frame as dropped
             }
-            ++captured_;
-            queue_.push(std::move(frame));  // a full queue counts the frame as dropped
             deadline += period;
             if (const auto now = Clock::now(); now > deadline)
                 deadline += period * ((now - deadline) / period + 1);
@@ -132,34 +183,55 @@ void Session::capture_loop() {
     queue_.close();
 }
 
-// venc thread: places each frame on the timeline, encodes it (repeating the previous picture
-// for slots no grab landed in), and when the queue closes drains the encoder and finalizes the
-// file. A failure here stops capture; the file is finalized all the same.
+// venc thread: places each frame on the timeline and encodes it; when the queue closes, drains
+// the encoder, waits for the audio tracks and finalizes the file. A failure here stops capture;
+// the file is finalized all the same.
 void Session::encode_loop() {
     set_thread_name("venc-" + id_);
     try {
         VideoTimeline timeline(options_.fps);
+        bool ok = true;
+        while (auto frame = queue_.pop()) {
+            if (ok && !(ok = encode_frame(timeline, *frame))) fail_encode();
+        }
         const auto sink = [&](AVPacket& packet) {
             return muxer_->write(packet, video_stream_, encoder_->context().time_base);
         };
-        bool ok = true;
-        while (auto frame = queue_.pop()) {
-            if (!ok) continue;  // after a failure: empty the queue until capture has stopped
-            auto slot = timeline.place(frame->time);
-            if (!slot) {
-                ++skipped_;
-                continue;
-            }
-            for (int64_t i = slot->repeats; ok && i > 0; --i, ++duplicated_)
-                ok = encoder_->encode(nullptr, slot->pts - i, sink);
-            ok = ok && encoder_->encode(frame->frame.get(), slot->pts, sink);
-            if (ok) ++encoded_;
-            slots_ = timeline.slots();
-            if (!ok) fail_encode();
-        }
         if (ok && !encoder_->flush(sink)) fail_encode();
     } catch (const std::exception& e) {
         fail(ErrorCode::internal, std::string("encode: ") + e.what());
+    }
+    finalize();
+}
+
+// A frame grabbed at t shows what changed since the previous grab: it stands for the middle
+// of that period, t - period/2. The first frame sets the session's epoch; audio refers to it.
+bool Session::encode_frame(VideoTimeline& timeline, const VideoFrame& frame) {
+    const auto half_period = std::chrono::duration_cast<Clock::duration>(
+        Seconds(0.5 / options_.fps));
+    const TimePoint shown = frame.time - half_period;
+    clock_.set_epoch(shown);
+    const auto media = clock_.media_time(shown);
+    const auto slot = media ? timeline.place(*media) : std::nullopt;
+    if (!slot) {
+        ++skipped_;  // paused, after the stop, or a second grab in one slot
+        return true;
+    }
+    const auto sink = [&](AVPacket& packet) {
+        return muxer_->write(packet, video_stream_, encoder_->context().time_base);
+    };
+    for (int64_t i = slot->repeats; i > 0; --i, ++duplicated_)
+        if (!encoder_->encode(nullptr, slot->pts - i, sink)) return false;
+    if (!encoder_->encode(frame.frame.get(), slot->pts, sink)) return false;
+    ++encoded_;
+    slots_ = timeline.slots();
+    return true;
+}
+
+void Session::finalize() {
+    for (const auto& t : tracks_) {
+        t->request_stop();
+        t->wait();
     }
     if (!muxer_->finish()) fail(ErrorCode::output_failed, muxer_->error());
     const bool failed = [&] {
@@ -174,8 +246,8 @@ void Session::encode_loop() {
 // The muxer's error (disk full, I/O) takes precedence: the encoder only failed because its
 // packet could not be written.
 void Session::fail_encode() {
-    if (!muxer_->error().empty())
-        fail(ErrorCode::output_failed, muxer_->error());
+    if (auto error = muxer_->error(); !error.empty())
+        fail(ErrorCode::output_failed, error);
     else
         fail(ErrorCode::encoder_unavailable, encoder_->error());
 }
@@ -194,6 +266,9 @@ ipc::Json Session::status() const {
         j["file"] = file_;
         j["encoder"] = encoder_->name();
         j["bytes"] = muxer_->bytes();
+        j["audio"] = ipc::Json::array();
+        for (const auto& t : tracks_) j["audio"].push_back(t->status());
+        j["warnings"] = warnings_;
     }
     j["duration"] = slots_.load() / static_cast<double>(options_.fps);
     j["frames"] = {{"captured", captured_.load()},

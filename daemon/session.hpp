@@ -1,9 +1,11 @@
 #pragma once
 // One recording: builds, owns and stops its pipeline
-//   [vcap] ScreenSource -> BoundedQueue<VideoFrame> -> [venc] timeline -> encoder -> muxer.
-// Threads: start() and wait() run on the server's worker pool (they block); request_stop() and
-// status() may be called from any thread (the io thread calls them); the vcap and venc threads
-// are owned here and joined by wait() or the destructor.
+//   [vcap] ScreenSource -> BoundedQueue<VideoFrame> -> [venc] timeline -> encoder -+
+//   [acap/aenc] AudioTrack "system", AudioTrack "mic" ------------------------------+-> Muxer
+// Threads: start() and wait() run on the server's worker pool (they block); request_stop(),
+// pause(), resume() and status() may be called from any thread (the io thread calls them); the
+// vcap and venc threads are owned here, the aenc threads by the tracks; the venc thread waits
+// for the tracks, then finalizes the file.
 #include <atomic>
 #include <condition_variable>
 #include <memory>
@@ -11,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "../common/clock.hpp"
 #include "../common/config.hpp"
@@ -18,22 +21,26 @@
 #include "../common/ipc/protocol.hpp"
 #include "media/bounded_queue.hpp"
 #include "media/frame.hpp"
+#include "media/session_clock.hpp"
+#include "media/timeline.hpp"
 
 namespace rec {
 
 class ScreenSource;
 class VideoEncoder;
 class Muxer;
+class AudioTrack;
 
 struct SessionOptions {
     std::string display;
     std::optional<ipc::Region> region;
     std::string monitor;
     int fps = 30;
-    std::string name;  // empty: the session id
+    std::string name;   // empty: the session id
+    AudioConfig audio;  // from the config, overridden by the request
 };
 
-enum class SessionState { starting, recording, stopping, stopped, failed };
+enum class SessionState { starting, recording, paused, stopping, stopped, failed };
 std::string_view to_string(SessionState state);
 
 class Session {
@@ -43,13 +50,16 @@ public:
     Session(const Session&) = delete;
     Session& operator=(const Session&) = delete;
 
-    // Worker thread: opens the display, the encoder and the file, then starts recording.
-    // Throws rec::Error; on failure nothing is left behind (no threads, no file).
+    // Worker thread: opens the display, the audio, the encoders and the file, then starts
+    // recording. Throws rec::Error; on failure nothing is left behind (no threads, no file).
     void start();
     // Any thread: capture stops; the pipeline drains and finalizes the file by itself.
     void request_stop();
     // Worker thread: blocks until the file is final (after request_stop or a failure).
     void wait();
+    // Any thread. Throws rec::Error(INVALID_STATE) unless recording (pause) / paused (resume).
+    void pause();
+    void resume();
 
     const std::string& id() const { return id_; }
     SessionState state() const { return state_.load(); }
@@ -57,18 +67,23 @@ public:
     ipc::Json status() const;
 
 private:
+    void open_audio();
     void capture_loop();
     void encode_loop();
-    void fail_encode();
+    bool encode_frame(VideoTimeline& timeline, const VideoFrame& frame);
+    void finalize();
     void fail(ErrorCode code, const std::string& message);
+    void fail_encode();
 
     const std::string id_;
     const SessionOptions options_;
     const Config config_;
     std::atomic<SessionState> state_{SessionState::starting};
+    SessionClock clock_;
 
     std::unique_ptr<ScreenSource> source_;
     std::unique_ptr<VideoEncoder> encoder_;
+    std::vector<std::unique_ptr<AudioTrack>> tracks_;
     std::unique_ptr<Muxer> muxer_;
     int video_stream_ = 0;
     BoundedQueue<VideoFrame> queue_;
@@ -79,8 +94,10 @@ private:
 
     std::atomic<uint64_t> captured_{0}, encoded_{0}, duplicated_{0}, skipped_{0};
     std::atomic<int64_t> slots_{0};
-    std::string file_;  // set by start(), read-only afterwards
+    // Set by start(), read-only afterwards.
+    std::string file_;
     ipc::Region region_;
+    std::vector<std::string> warnings_;
 
     mutable std::mutex error_mutex_;  // guards error_ (written by any pipeline thread)
     std::optional<Error> error_;

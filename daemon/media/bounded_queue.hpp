@@ -4,6 +4,7 @@
 // lost, and the loss is counted (read by status from any thread). The consumer blocks in pop()
 // until an item arrives or the queue is closed and empty.
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -50,6 +51,24 @@ public:
         return item;
     }
 
+    // Consumer thread: like pop(), but gives up after `timeout` (empty optional then too;
+    // finished() tells the two apart).
+    template <typename Rep, typename Period>
+    std::optional<T> pop_for(std::chrono::duration<Rep, Period> timeout) {
+        std::unique_lock lock(mutex_);
+        ready_.wait_for(lock, timeout, [&] { return closed_ || !items_.empty(); });
+        if (items_.empty()) return std::nullopt;
+        T item = std::move(items_.front());
+        items_.pop_front();
+        return item;
+    }
+
+    // Closed and drained: pop() and pop_for() will never return an item again.
+    bool finished() const {
+        std::lock_guard lock(mutex_);
+        return closed_ && items_.empty();
+    }
+
     // Any thread: no more pushes; pop() returns what is left, then nothing.
     void close() {
         {
@@ -70,7 +89,7 @@ public:
 private:
     const size_t capacity_;
     const Overflow policy_;
-    std::mutex mutex_;
+    mutable std::mutex mutex_;
     std::condition_variable ready_;
     std::deque<T> items_;
     bool closed_ = false;

@@ -13,9 +13,8 @@ constexpr double max_phase = 0.45;  // slots
 
 }  // namespace
 
-std::optional<VideoTimeline::Slot> VideoTimeline::place(TimePoint time) {
-    if (!start_) start_ = time;
-    const double elapsed = Seconds(time - *start_).count() * fps_;  // in slots
+std::optional<VideoTimeline::Slot> VideoTimeline::place(Seconds time) {
+    const double elapsed = time.count() * fps_;  // in slots
     const auto pts = static_cast<int64_t>(std::llround(elapsed - phase_));
     if (pts <= last_pts_) return std::nullopt;
     Slot slot{pts, pts - last_pts_ - 1};

@@ -22,9 +22,10 @@ public:
         int64_t repeats;  // empty slots before it, to fill with the previous picture
     };
 
-    // A frame captured at `time`: its slot, or nothing when its slot is already taken (two
-    // grabs rounded to one slot; the later one is skipped).
-    std::optional<Slot> place(TimePoint time);
+    // A frame at media time `time` (seconds since the session's epoch; see SessionClock): its
+    // slot, or nothing when its slot is already taken (two grabs rounded to one slot; the
+    // later one is skipped).
+    std::optional<Slot> place(Seconds time);
 
     // Slots written so far; their count over fps is the recording's duration.
     int64_t slots() const { return last_pts_ + 1; }
@@ -32,7 +33,6 @@ public:
 
 private:
     const int fps_;
-    std::optional<TimePoint> start_;
     int64_t last_pts_ = -1;
     double phase_ = 0;    // slots; average of (capture time - slot time)
     int64_t placed_ = 0;  // frames placed, for the phase's running average

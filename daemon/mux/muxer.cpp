@@ -64,6 +64,7 @@ void Muxer::begin() {
 }
 
 bool Muxer::write(AVPacket& packet, int stream, AVRational time_base) {
+    std::lock_guard lock(mutex_);
     packet.stream_index = stream;
     av_packet_rescale_ts(&packet, time_base, format_->streams[stream]->time_base);
     if (int err = av_interleaved_write_frame(format_, &packet); err < 0) {
@@ -74,6 +75,7 @@ bool Muxer::write(AVPacket& packet, int stream, AVRational time_base) {
 }
 
 bool Muxer::finish() {
+    std::lock_guard lock(mutex_);
     finished_ = true;
     bool ok = av_write_trailer(format_) >= 0;
     avio_flush(io_);

@@ -1,10 +1,12 @@
 #pragma once
 // Writes encoded packets into a container through libavformat, over a file descriptor recd
-// opened itself (see output_file). Built on a worker thread at session start; afterwards used
-// by the session's venc thread only; bytes() may be read from any thread.
+// opened itself (see output_file). Built on a worker thread at session start; afterwards
+// write() is called by the session's venc and aenc threads (serialized here) and finish() by
+// the venc thread once every other writer has stopped; bytes() may be read from any thread.
 #include <atomic>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "../../common/unique_fd.hpp"
@@ -31,12 +33,16 @@ public:
 
     const std::filesystem::path& path() const { return path_; }
     uint64_t bytes() const { return bytes_.load(); }
-    const std::string& error() const { return error_; }
+    std::string error() const {
+        std::lock_guard lock(mutex_);
+        return error_;
+    }
 
 private:
     static int write_packet(void* opaque, uint8_t* data, int size);
     static int64_t seek(void* opaque, int64_t offset, int whence);
 
+    mutable std::mutex mutex_;  // one writer at a time into libavformat; guards error_
     UniqueFd fd_;
     std::filesystem::path path_;
     AVFormatContext* format_ = nullptr;

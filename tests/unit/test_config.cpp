@@ -33,6 +33,12 @@ void check_defaults(const rec::Config& c) {
     CHECK(c.video.preset == d.video.preset);
     CHECK(c.video.crf == d.video.crf);
     CHECK(c.video.keyframe_seconds == d.video.keyframe_seconds);
+    CHECK(c.audio.system == d.audio.system);
+    CHECK(c.audio.mic == d.audio.mic);
+    CHECK(c.audio.system_device == d.audio.system_device);
+    CHECK(c.audio.mic_device == d.audio.mic_device);
+    CHECK(c.audio.codec == d.audio.codec);
+    CHECK(c.audio.required == d.audio.required);
     CHECK(c.output.directory == d.output.directory);
     CHECK(c.output.file_template == d.output.file_template);
     CHECK(c.log.level == d.log.level);
@@ -61,6 +67,12 @@ TEST_CASE("config defaults are the documented ones") {
     CHECK(c.video.preset == "superfast");
     CHECK(c.video.crf == 23);
     CHECK(c.video.keyframe_seconds == 2.0);
+    CHECK(c.audio.system);
+    CHECK(c.audio.mic);
+    CHECK(c.audio.system_device.empty());
+    CHECK(c.audio.mic_device.empty());
+    CHECK(c.audio.codec == "aac");
+    CHECK_FALSE(c.audio.required);
     CHECK(c.output.directory.empty());
     CHECK(c.output.file_template == "{date}_{time}_{name}");
     CHECK(c.log.level == "info");
@@ -76,6 +88,13 @@ fps = 60
 preset = "slow"
 crf = 18
 keyframe_seconds = 0.5
+[audio]
+system = false
+mic = false
+system_device = "s.monitor"
+mic_device = "m"
+codec = "opus"
+required = true
 [output]
 directory = "/srv/rec"
 file_template = "{session}-{name}.{date}"
@@ -92,6 +111,12 @@ socket = "/tmp/r.sock"
     CHECK(c.video.preset == "slow");
     CHECK(c.video.crf == 18);
     CHECK(c.video.keyframe_seconds == 0.5);
+    CHECK_FALSE(c.audio.system);
+    CHECK_FALSE(c.audio.mic);
+    CHECK(c.audio.system_device == "s.monitor");
+    CHECK(c.audio.mic_device == "m");
+    CHECK(c.audio.codec == "opus");
+    CHECK(c.audio.required);
     CHECK(c.output.directory == "/srv/rec");
     CHECK(c.output.file_template == "{session}-{name}.{date}");
     CHECK(c.log.level == "debug");
@@ -120,6 +145,9 @@ TEST_CASE("config errors name the file, the key, the value and what is allowed")
         {"[video]\nfps = \"x\"", {"video.fps", "1..240", "x"}},
         {"[video]\nfps = 30.0", {"video.fps", "1..240", "30"}},
         {"[video]\ncrf = -1", {"video.crf", "0..51", "got -1"}},
+        {"[audio]\ncodec = \"mp3\"", {"audio.codec", "aac", "opus", "mp3"}},
+        {"[audio]\nmic = 1", {"audio.mic", "true or false", "got 1"}},
+        {"[audio]\nrequired = \"yes\"", {"audio.required", "true or false", "yes"}},
         {"[video]\ncrf = 52", {"video.crf", "0..51", "got 52"}},
         {"[video]\npreset = \"turbo\"", {"video.preset", "veryfast", "ultrafast", "turbo"}},
         {"[video]\npreset = 5", {"video.preset", "string", "5"}},
@@ -155,12 +183,12 @@ TEST_CASE("config: a section that is not a table is an error naming it") {
 
 TEST_CASE("config: unknown keys and sections are warnings, not errors") {
     auto c = rec::parse_config(
-        "colour = 1\n[audio]\nmic = true\n[video]\nfps = 25\nbitrate = 5\n[log]\nlvl = 1\n",
+        "colour = 1\n[sound]\nmic = true\n[video]\nfps = 25\nbitrate = 5\n[log]\nlvl = 1\n",
         source);
     CHECK(c.video.fps == 25);
     REQUIRE(c.warnings.size() == 4);
     auto all = c.warnings[0] + c.warnings[1] + c.warnings[2] + c.warnings[3];
-    for (const char* part : {"colour", "audio", "video.bitrate", "log.lvl"})
+    for (const char* part : {"colour", "sound", "video.bitrate", "log.lvl"})
         CHECK(all.find(part) != std::string::npos);
     for (const auto& warning : c.warnings) CHECK(warning.rfind(source + ": ", 0) == 0);
 }
@@ -236,6 +264,12 @@ TEST_CASE("config/recd.toml documents every key with its true default") {
                                          "video.preset",
                                          "video.crf",
                                          "video.keyframe_seconds",
+                                         "audio.system",
+                                         "audio.mic",
+                                         "audio.system_device",
+                                         "audio.mic_device",
+                                         "audio.codec",
+                                         "audio.required",
                                          "output.directory",
                                          "output.file_template",
                                          "log.level",

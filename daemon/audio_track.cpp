@@ -1,0 +1,126 @@
+#include "audio_track.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "../common/log.hpp"
+#include "capture/pulse_audio.hpp"
+#include "encode/audio_encoder.hpp"
+#include "mux/muxer.hpp"
+
+namespace rec {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Chunks come every ~20 ms; 2 s of them absorb any encoder hiccup. When full the oldest go:
+// the timeline then sees a gap and fills it with silence.
+constexpr size_t queue_chunks = 100;
+// With no chunk for this long the source is silent (suspended, reconnecting, server gone)...
+constexpr auto idle_wait = 100ms;
+// ...and the track is filled with silence up to this long before now, which leaves a live
+// source's chunks (a few tens of ms of latency) room to arrive and be placed exactly.
+constexpr auto gap_slack = 250ms;
+
+}  // namespace
+
+AudioTrack::AudioTrack(AudioKind kind, const std::string& device, const std::string& codec,
+                       SessionClock& clock)
+    : kind_(kind),
+      clock_(clock),
+      source_(std::make_unique<PulseAudioSource>(kind, device)),
+      encoder_(std::make_unique<AudioEncoder>(codec)),
+      queue_(queue_chunks, Overflow::drop_oldest),
+      timeline_(audio_rate) {
+    source_->start([this](const float* samples, int64_t frames, TimePoint time) {
+        queue_.push(AudioChunk{{samples, samples + frames * audio_channels}, time});
+    });
+}
+
+AudioTrack::~AudioTrack() {
+    request_stop();
+    wait();
+}
+
+void AudioTrack::start(Muxer& muxer, int stream, FailFn on_fail) {
+    muxer_ = &muxer;
+    sink_ = [this, stream](AVPacket& p) {
+        return muxer_->write(p, stream, encoder_->context().time_base);
+    };
+    on_fail_ = std::move(on_fail);
+    thread_ = std::thread(&AudioTrack::encode_loop, this);
+}
+
+void AudioTrack::wait() {
+    if (thread_.joinable()) thread_.join();
+}
+
+// aenc thread: places each chunk on the timeline; while nothing arrives, fills silence so the
+// track keeps pace with the picture; at the end pads to the recording's end and drains.
+void AudioTrack::encode_loop() {
+    set_thread_name(std::string("aenc-") + title());
+    bool ok = true;
+    while (ok && !queue_.finished()) {
+        auto chunk = queue_.pop_for(idle_wait);
+        ok = chunk ? place(*chunk) : fill_gap();
+    }
+    source_->stop();
+    stopped_ = true;
+    if (ok) {
+        const auto end = clock_.end();
+        const double missing = end ? end->count() * audio_rate - encoder_->position() : 0;
+        if (missing >= 1) ok = write(nullptr, static_cast<int64_t>(missing), 0);
+        ok = ok && encoder_->flush(sink_);
+    }
+    if (!ok) {
+        const bool disk = !muxer_->error().empty();
+        on_fail_(disk ? ErrorCode::output_failed : ErrorCode::encoder_unavailable,
+                 disk ? muxer_->error() : std::string(title()) + " audio: " + encoder_->error());
+    }
+}
+
+bool AudioTrack::place(const AudioChunk& chunk) {
+    const auto media = clock_.media_time(chunk.time);
+    if (!media) return true;  // before the first frame, paused, or after the stop
+    const auto frames = static_cast<int64_t>(chunk.samples.size() / audio_channels);
+    const auto p = timeline_.place(media->count(), frames, encoder_->position());
+    offset_ms_ = timeline_.offset_ms();
+    correction_ppm_ = timeline_.correction_ppm();
+    if (p.silence > 0) {
+        silence_ += p.silence;
+        if (!write(nullptr, p.silence, 0)) return false;
+    }
+    if (p.skip >= frames) return true;
+    return write(chunk.samples.data() + p.skip * audio_channels, frames - p.skip, p.compensation);
+}
+
+bool AudioTrack::fill_gap() {
+    const auto media = clock_.media_time(Clock::now() - gap_slack);
+    if (!media) return true;
+    const double behind = media->count() * audio_rate - encoder_->position();
+    if (behind < 1) return true;
+    silence_ += static_cast<int64_t>(behind);
+    // Whatever arrives next starts a new stretch: align it exactly rather than let the jump
+    // from filled silence to real samples look like drift to the controller.
+    timeline_.reset();
+    return write(nullptr, static_cast<int64_t>(behind), 0);
+}
+
+bool AudioTrack::write(const float* samples, int64_t frames, int compensation) {
+    const bool ok = encoder_->write(samples, frames, compensation, sink_);
+    written_ = static_cast<int64_t>(encoder_->position());
+    return ok;
+}
+
+ipc::Json AudioTrack::status() const {
+    return {{"track", title()},
+            {"device", source_->device()},
+            {"state", stopped_         ? "stopped"
+                      : source_->connected() ? "recording"
+                                             : "reconnecting"},
+            {"samples", written_.load()},
+            {"silence_ms", silence_.load() * 1000.0 / audio_rate},
+            {"drift_ppm", correction_ppm_.load()},
+            {"offset_ms", offset_ms_.load()}};
+}
+
+}  // namespace rec

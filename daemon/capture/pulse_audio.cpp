@@ -1,0 +1,278 @@
+#include "pulse_audio.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "../../common/error.hpp"
+
+namespace rec {
+namespace {
+
+constexpr pa_sample_spec sample_spec{PA_SAMPLE_FLOAT32LE, 48000, 2};
+constexpr size_t frame_bytes = sizeof(float) * 2;
+// 20 ms fragments: a timestamp every 20 ms is plenty for the drift controller, and the
+// wakeups stay few.
+constexpr uint32_t fragment_bytes = 48000 / 50 * frame_bytes;
+// A local audio server answers in milliseconds; one that has not after 3 s is not there.
+constexpr pa_usec_t connect_timeout_usec = 3'000'000;
+// A lost server or device is looked for again every second ("reconnects within 5 s").
+constexpr pa_usec_t retry_usec = 1'000'000;
+
+class LoopLock {
+public:
+    explicit LoopLock(pa_threaded_mainloop* loop) : loop_(loop) { pa_threaded_mainloop_lock(loop); }
+    ~LoopLock() { pa_threaded_mainloop_unlock(loop_); }
+
+private:
+    pa_threaded_mainloop* loop_;
+};
+
+const char* kind_name(AudioKind kind) { return kind == AudioKind::system ? "system" : "mic"; }
+
+// A one-shot timer on `api` calling `fn(user)` after `usec`.
+pa_time_event* after(pa_mainloop_api* api, pa_usec_t usec, pa_time_event_cb_t fn, void* user) {
+    timeval tv{};
+    pa_timeval_add(pa_gettimeofday(&tv), usec);
+    return api->time_new(api, &tv, fn, user);
+}
+
+}  // namespace
+
+PulseAudioSource::PulseAudioSource(AudioKind kind, std::string device)
+    : kind_(kind), requested_(std::move(device)) {}
+
+PulseAudioSource::~PulseAudioSource() { stop(); }
+
+std::string PulseAudioSource::device() const {
+    std::lock_guard lock(device_mutex_);
+    return device_;
+}
+
+void PulseAudioSource::start(ChunkFn on_chunk) {
+    on_chunk_ = std::move(on_chunk);
+    loop_ = pa_threaded_mainloop_new();
+    pa_threaded_mainloop_set_name(loop_, kind_ == AudioKind::system ? "acap-system" : "acap-mic");
+    pa_threaded_mainloop_start(loop_);
+    std::string failure;
+    {
+        LoopLock lock(loop_);
+        auto* api = pa_threaded_mainloop_get_api(loop_);
+        auto* timer = after(
+            api, connect_timeout_usec,
+            [](pa_mainloop_api*, pa_time_event*, const timeval*, void* user) {
+                auto* self = static_cast<PulseAudioSource*>(user);
+                self->failed_to_start_ = true;  // timed out
+                pa_threaded_mainloop_signal(self->loop_, 0);
+            },
+            this);
+        connect_context();
+        while (!failed_to_start_ && pa_context_get_state(context_) != PA_CONTEXT_READY)
+            pa_threaded_mainloop_wait(loop_);
+        api->time_free(timer);
+        if (pa_context_get_state(context_) == PA_CONTEXT_READY) started_ = true;
+        else if (pa_context_get_state(context_) == PA_CONTEXT_FAILED)
+            failure = pa_strerror(pa_context_errno(context_));
+        else
+            failure = "no answer within 3 s";
+    }
+    if (!failure.empty()) {
+        stop();
+        throw Error(ErrorCode::audio_unavailable,
+                    fmt::format("cannot reach the PulseAudio server ({}) for {} audio",
+                                failure, kind_name(kind_)));
+    }
+}
+
+void PulseAudioSource::stop() {
+    if (!loop_) return;
+    {
+        LoopLock lock(loop_);
+        stopping_ = true;
+        if (retry_) pa_threaded_mainloop_get_api(loop_)->time_free(retry_);
+        retry_ = nullptr;
+        drop_stream();
+        if (context_) {
+            pa_context_disconnect(context_);
+            pa_context_unref(context_);
+            context_ = nullptr;
+        }
+    }
+    pa_threaded_mainloop_stop(loop_);
+    pa_threaded_mainloop_free(loop_);
+    loop_ = nullptr;
+}
+
+void PulseAudioSource::connect_context() {
+    context_ = pa_context_new(pa_threaded_mainloop_get_api(loop_), "recd");
+    pa_context_set_state_callback(
+        context_, [](pa_context*, void* user) { static_cast<PulseAudioSource*>(user)->on_context_state(); },
+        this);
+    // No autospawn: recd records the session's audio server, it never starts one.
+    pa_context_connect(context_, nullptr, PA_CONTEXT_NOAUTOSPAWN, nullptr);
+}
+
+void PulseAudioSource::on_context_state() {
+    switch (pa_context_get_state(context_)) {
+        case PA_CONTEXT_READY:
+            pa_context_set_subscribe_callback(
+                context_,
+                [](pa_context* c, pa_subscription_event_type_t, uint32_t, void* user) {
+                    // The server's defaults may have changed: look again.
+                    pa_operation_unref(pa_context_get_server_info(
+                        c,
+                        [](pa_context*, const pa_server_info* info, void* user) {
+                            static_cast<PulseAudioSource*>(user)->on_server_info(info);
+                        },
+                        user));
+                },
+                this);
+            pa_operation_unref(
+                pa_context_subscribe(context_, PA_SUBSCRIPTION_MASK_SERVER, nullptr, nullptr));
+            pa_operation_unref(pa_context_get_server_info(
+                context_,
+                [](pa_context*, const pa_server_info* info, void* user) {
+                    static_cast<PulseAudioSource*>(user)->on_server_info(info);
+                },
+                this));
+            break;
+        case PA_CONTEXT_FAILED:
+        case PA_CONTEXT_TERMINATED:
+            if (!started_) {
+                failed_to_start_ = true;  // start() reports it
+            } else if (!stopping_) {
+                if (connected_)
+                    spdlog::warn("{} audio: lost the PulseAudio server ({}); retrying every second",
+                                 kind_name(kind_), pa_strerror(pa_context_errno(context_)));
+                connected_ = false;
+                retry_later();
+            }
+            break;
+        default:
+            break;
+    }
+    pa_threaded_mainloop_signal(loop_, 0);
+}
+
+// Called when connected and whenever the server's defaults change.
+void PulseAudioSource::on_server_info(const pa_server_info* info) {
+    if (!info || stopping_) return;
+    const char* name = kind_ == AudioKind::system ? info->default_sink_name
+                                                  : info->default_source_name;
+    const std::string current = name ? name : "";
+    const bool follows_default = requested_.empty();
+    if (stream_ && (!follows_default || current == default_device_)) return;
+    if (stream_) spdlog::info("{} audio: the default device is now {}", kind_name(kind_), current);
+    default_device_ = current;
+    drop_stream();
+    connect_stream();
+}
+
+void PulseAudioSource::connect_stream() {
+    stream_ = pa_stream_new(context_, kind_name(kind_), &sample_spec, nullptr);
+    if (!stream_) return retry_later();
+    pa_stream_set_state_callback(
+        stream_, [](pa_stream*, void* user) { static_cast<PulseAudioSource*>(user)->on_stream_state(); },
+        this);
+    pa_stream_set_read_callback(
+        stream_,
+        [](pa_stream*, size_t bytes, void* user) {
+            static_cast<PulseAudioSource*>(user)->on_read(bytes);
+        },
+        this);
+    pa_stream_set_moved_callback(
+        stream_, [](pa_stream*, void* user) { static_cast<PulseAudioSource*>(user)->on_stream_state(); },
+        this);
+    pa_buffer_attr attr{};
+    attr.maxlength = static_cast<uint32_t>(-1);
+    attr.fragsize = fragment_bytes;
+    const char* device = !requested_.empty()           ? requested_.c_str()
+                         : kind_ == AudioKind::system ? "@DEFAULT_MONITOR@"
+                                                      : nullptr;
+    // A named device is held to: if it vanishes the stream fails and is retried by name,
+    // rather than silently moved to another device.
+    auto flags = static_cast<pa_stream_flags_t>(
+        PA_STREAM_ADJUST_LATENCY | PA_STREAM_INTERPOLATE_TIMING | PA_STREAM_AUTO_TIMING_UPDATE |
+        (requested_.empty() ? 0 : PA_STREAM_DONT_MOVE));
+    if (pa_stream_connect_record(stream_, device, &attr, flags) < 0) retry_later();
+}
+
+void PulseAudioSource::on_stream_state() {
+    switch (pa_stream_get_state(stream_)) {
+        case PA_STREAM_READY: {
+            const char* name = pa_stream_get_device_name(stream_);
+            {
+                std::lock_guard lock(device_mutex_);
+                device_ = name ? name : "";
+            }
+            if (!connected_) spdlog::info("{} audio: recording {}", kind_name(kind_), device());
+            connected_ = true;
+            break;
+        }
+        case PA_STREAM_FAILED:
+        case PA_STREAM_TERMINATED:
+            if (stopping_) break;
+            if (connected_)
+                spdlog::warn("{} audio: lost {} ({}); retrying every second", kind_name(kind_),
+                             device(), pa_strerror(pa_context_errno(context_)));
+            connected_ = false;
+            retry_later();
+            break;
+        default:
+            break;
+    }
+}
+
+// Each fragment is stamped with the instant its first sample was captured: now minus the
+// stream's latency (device buffer plus what waits in the stream), as interpolated by libpulse.
+void PulseAudioSource::on_read(size_t) {
+    const void* data = nullptr;
+    size_t bytes = 0;
+    while (stream_ && pa_stream_peek(stream_, &data, &bytes) == 0 && bytes > 0) {
+        if (data) {  // a hole (data == nullptr) is skipped: the timeline sees the gap
+            pa_usec_t latency = 0;
+            int negative = 0;
+            if (pa_stream_get_latency(stream_, &latency, &negative) != 0) latency = 0;
+            const auto age = std::chrono::microseconds(negative ? -static_cast<int64_t>(latency)
+                                                                : static_cast<int64_t>(latency));
+            on_chunk_(static_cast<const float*>(data), static_cast<int64_t>(bytes / frame_bytes),
+                      Clock::now() - age);
+        }
+        pa_stream_drop(stream_);
+    }
+}
+
+void PulseAudioSource::drop_stream() {
+    if (!stream_) return;
+    pa_stream_set_state_callback(stream_, nullptr, nullptr);
+    pa_stream_set_read_callback(stream_, nullptr, nullptr);
+    pa_stream_set_moved_callback(stream_, nullptr, nullptr);
+    pa_stream_disconnect(stream_);
+    pa_stream_unref(stream_);
+    stream_ = nullptr;
+    connected_ = false;
+}
+
+// Retries from a timer rather than from inside the failing object's own callback.
+void PulseAudioSource::retry_later() {
+    if (stopping_ || retry_ || !started_) return;
+    retry_ = after(
+        pa_threaded_mainloop_get_api(loop_), retry_usec,
+        [](pa_mainloop_api* api, pa_time_event* event, const timeval*, void* user) {
+            auto* self = static_cast<PulseAudioSource*>(user);
+            api->time_free(event);
+            self->retry_ = nullptr;
+            self->drop_stream();
+            if (pa_context_get_state(self->context_) == PA_CONTEXT_READY) {
+                self->connect_stream();
+                return;
+            }
+            pa_context_disconnect(self->context_);
+            pa_context_unref(self->context_);
+            self->connect_context();
+        },
+        this);
+}
+
+}  // namespace rec

@@ -1,0 +1,48 @@
+#pragma once
+// Holds one audio track to the session's media time. Used by that track's aenc thread only.
+//
+// Each chunk arrives with the media time of its first sample (from the device's read time minus
+// its latency); the track's output position says where that sample would land in the file. The
+// difference is the track's offset from the picture:
+//   - more than max_step (50 ms) behind: a gap (suspended source, server stall) -> silence;
+//   - more than max_step ahead: an overlap -> the chunk's first samples are dropped;
+//   - otherwise it is drift of the device clock against the steady clock, corrected smoothly by
+//     stretching or squeezing the resampling by at most max_correction (a PI controller on
+//     the smoothed offset, as SimpleScreenRecorder's Synchronizer does).
+#include <cstdint>
+
+namespace rec {
+
+class AudioTimeline {
+public:
+    explicit AudioTimeline(int rate) : rate_(rate) {}
+
+    struct Placement {
+        int64_t silence = 0;  // output frames of silence to write before the chunk
+        int64_t skip = 0;     // frames to drop from the chunk's front
+        // Output frames to add (+) or remove (-) while resampling this chunk.
+        int compensation = 0;
+    };
+
+    // `start`: media time (s) of the chunk's first sample; `frames`: its length; `position`:
+    // output frames already written, including what the resampler holds.
+    Placement place(double start, int64_t frames, double position);
+
+    // Forget the offset history: the next chunk is aligned exactly (a new device or stream).
+    void reset() { aligned_ = false; }
+
+    double offset_ms() const { return smoothed_ / rate_ * 1000; }  // + means audio late
+    double correction_ppm() const { return correction_ / rate_ * 1e6; }
+    int64_t silence_frames() const { return silence_total_; }
+
+private:
+    const int rate_;
+    bool aligned_ = false;
+    double smoothed_ = 0;      // offset in frames, low-pass filtered
+    double integral_ = 0;      // frame-seconds: the PI controller's memory of lasting drift
+    double correction_ = 0;    // frames per second being added (+) or removed (-)
+    double carry_ = 0;         // fraction of a frame of correction not yet applied
+    int64_t silence_total_ = 0;
+};
+
+}  // namespace rec
