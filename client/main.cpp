@@ -33,8 +33,9 @@ struct Command {
 
 Command add_start(CLI::App& app) {
     struct Fields {
-        std::string display, region, monitor, name;
+        std::string display, region, monitor, name, system_device, mic_device, codec;
         int fps = 0;
+        bool no_system = false, no_mic = false;
     };
     auto f = std::make_shared<Fields>();
     auto* sub = app.add_subcommand("start", "Start a recording; prints its id and file");
@@ -48,6 +49,19 @@ Command add_start(CLI::App& app) {
     auto* fps = sub->add_option("--fps", f->fps, "frames per second, 1..240")->type_name("N");
     auto* name =
         sub->add_option("--name", f->name, "name for the session and file")->type_name("NAME");
+    sub->add_flag("--no-system-audio", f->no_system, "do not record the system sound");
+    sub->add_flag("--no-mic", f->no_mic, "do not record the microphone");
+    auto* system_device =
+        sub->add_option("--system-device", f->system_device,
+                        "PulseAudio source recorded as system sound (default: the default "
+                        "sink's monitor)")
+            ->type_name("NAME");
+    auto* mic_device = sub->add_option("--mic-device", f->mic_device,
+                                       "PulseAudio source recorded as microphone")
+                           ->type_name("NAME");
+    auto* codec =
+        sub->add_option("--audio-codec", f->codec, "aac or opus (default: recd's config)")
+            ->type_name("CODEC");
     // Only the options given are sent: recd fills in its defaults and validates everything.
     return {sub, [=] {
                 Json request = {{"cmd", "start"}};
@@ -56,6 +70,13 @@ Command add_start(CLI::App& app) {
                 if (monitor->count()) request["monitor"] = f->monitor;
                 if (fps->count()) request["fps"] = f->fps;
                 if (name->count()) request["name"] = f->name;
+                Json audio = Json::object();
+                if (f->no_system) audio["system"] = false;
+                if (f->no_mic) audio["mic"] = false;
+                if (system_device->count()) audio["system_device"] = f->system_device;
+                if (mic_device->count()) audio["mic_device"] = f->mic_device;
+                if (codec->count()) audio["codec"] = f->codec;
+                if (!audio.empty()) request["audio"] = audio;
                 return request;
             }};
 }
@@ -78,12 +99,13 @@ Command add_stop(CLI::App& app) {
             }};
 }
 
-Command add_status(CLI::App& app) {
+// A command with an optional session ID.
+Command add_with_id(CLI::App& app, const char* cmd, const char* help) {
     auto id = std::make_shared<std::string>();
-    auto* sub = app.add_subcommand("status", "Show one session, or recd and all sessions");
+    auto* sub = app.add_subcommand(cmd, help);
     auto* id_opt = sub->add_option("ID", *id, "session id, e.g. s1");
     return {sub, [=] {
-                Json request = {{"cmd", "status"}};
+                Json request = {{"cmd", cmd}};
                 if (id_opt->count()) request["session"] = *id;
                 return request;
             }};
@@ -161,7 +183,10 @@ int main(int argc, char** argv) {
     std::vector<Command> commands{
         add_start(app),
         add_stop(app),
-        add_status(app),
+        add_with_id(app, "status", "Show one session, or recd and all sessions"),
+        add_with_id(app, "pause", "Pause a recording (the only one if no ID): the pause is cut out"),
+        add_with_id(app, "resume", "Resume a paused recording"),
+        add_plain(app, "devices", "devices", "List the audio server's sinks and sources"),
         add_plain(app, "list", "list", "List sessions: ID NAME STATE DURATION FILE"),
         add_plain(app, "ping", "hello", "Check that recd answers; prints its version and pid"),
         add_plain(app, "shutdown", "shutdown", "Finalize every recording, then make recd exit"),

@@ -36,6 +36,11 @@ std::optional<double> number(const Json& j, const char* key) {
     return value->get<double>();
 }
 
+std::string fixed(const Json& j, const char* key, int decimals) {
+    auto n = number(j, key);
+    return n ? fmt::format("{:.{}f}", *n, decimals) : text(j, key);
+}
+
 std::string seconds(const Json& j, const char* key) {
     auto n = number(j, key);
     return n ? fmt::format("{:.2f} s", *n) : text(j, key);
@@ -119,6 +124,18 @@ std::string session_block(const Json& s) {
                 {"duration", seconds(s, "duration")},
                 {"frames", frames(s)},
                 {"bytes", bytes(s, "bytes")}};
+    if (auto* tracks = field(s, "audio"); tracks && tracks->is_array()) {
+        for (auto& t : *tracks)
+            lines.emplace_back(
+                "audio " + text(t, "track"),
+                fmt::format("{} ({}), {} samples, {} ms silence, drift {} ppm, offset {} ms",
+                            text(t, "device"), text(t, "state"), text(t, "samples"),
+                            fixed(t, "silence_ms", 0), fixed(t, "drift_ppm", 0),
+                            fixed(t, "offset_ms", 1)));
+        if (tracks->empty()) lines.emplace_back("audio", "none");
+    }
+    if (auto* warnings = field(s, "warnings"); warnings && warnings->is_array())
+        for (auto& w : *warnings) lines.emplace_back("warning", text(&w));
     if (auto error = error_of(s); !error.empty()) lines.emplace_back("error", error);
     return aligned(lines);
 }
@@ -188,6 +205,28 @@ std::string render_hello(const Json& reply) {
                        text(*d, "socket"));
 }
 
+std::string render_state(const Json& reply) {
+    auto* s = field(reply, "session");
+    return s ? text(*s, "id") + " " + text(*s, "state") + "\n" : "done\n";
+}
+
+std::string render_devices(const Json& reply) {
+    std::string out;
+    for (const char* kind : {"sinks", "sources"}) {
+        out += std::string(kind) + ":\n";
+        auto* list = field(reply, kind);
+        if (!list || !list->is_array() || list->empty()) out += "  none\n";
+        const auto* default_name = field(reply, kind == std::string("sinks") ? "default_sink"
+                                                                            : "default_source");
+        for (auto& d : list && list->is_array() ? *list : Json::array()) {
+            const bool is_default = default_name && text(default_name) == text(d, "name");
+            out += fmt::format("  {} {}  {}\n", is_default ? "*" : " ", text(d, "name"),
+                               text(d, "description"));
+        }
+    }
+    return out;
+}
+
 std::string render_shutdown(const Json& reply) {
     std::string out;
     for (auto& s : sessions_of(reply)) out += file_line(s);
@@ -203,6 +242,8 @@ std::string render(std::string_view cmd, const Json& reply) {
     if (cmd == "list") return render_list(reply);
     if (cmd == "hello") return render_hello(reply);
     if (cmd == "shutdown") return render_shutdown(reply);
+    if (cmd == "pause" || cmd == "resume") return render_state(reply);
+    if (cmd == "devices") return render_devices(reply);
     return reply.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
