@@ -11,7 +11,7 @@
 namespace rec {
 namespace {
 
-thread_local std::string thread_name = "main";
+thread_local std::string thread_name = "?";  // a thread that did not name itself
 
 // Adds %N to spdlog's pattern: the name given with set_thread_name().
 class ThreadNameFlag : public spdlog::custom_flag_formatter {

@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "recd: %s\n", e.what());
         return 2;
     }
+    rec::set_thread_name("main");  // the io thread
     rec::setup_logging(log_level.empty() ? config.log.level : log_level,
                        log_file.empty() ? config.log.file : log_file);
     for (const auto& warning : config.warnings) spdlog::warn("{}", warning);

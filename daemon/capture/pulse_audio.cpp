@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "../../common/error.hpp"
+#include "../../common/log.hpp"
 
 namespace rec {
 namespace {
@@ -53,12 +54,18 @@ std::string PulseAudioSource::device() const {
 void PulseAudioSource::start(ChunkFn on_chunk) {
     on_chunk_ = std::move(on_chunk);
     loop_ = pa_threaded_mainloop_new();
-    pa_threaded_mainloop_set_name(loop_, kind_ == AudioKind::system ? "acap-system" : "acap-mic");
     pa_threaded_mainloop_start(loop_);
     std::string failure;
     {
         LoopLock lock(loop_);
         auto* api = pa_threaded_mainloop_get_api(loop_);
+        pa_mainloop_api_once(
+            api,
+            [](pa_mainloop_api*, void* user) {
+                auto kind = static_cast<PulseAudioSource*>(user)->kind_;
+                set_thread_name(std::string("acap-") + kind_name(kind));
+            },
+            this);
         auto* timer = after(
             api, connect_timeout_usec,
             [](pa_mainloop_api*, pa_time_event*, const timeval*, void* user) {
