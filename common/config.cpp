@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <fstream>
@@ -15,8 +16,10 @@ namespace rec {
 namespace {
 
 constexpr std::array log_levels{"trace", "debug", "info", "warn", "error", "critical", "off"};
-constexpr std::array x264_presets{"ultrafast", "superfast", "veryfast", "faster", "fast",
-                                  "medium",    "slow",      "slower",   "veryslow"};
+constexpr std::array encoder_families{"nvenc", "x264"};
+constexpr std::array codecs{"h264", "hevc"};
+constexpr std::array qualities{"low", "medium", "high"};
+constexpr std::array containers{"mkv", "mp4", "mpegts"};
 
 template <size_t N>
 std::string join(const std::array<const char*, N>& items) {
@@ -58,6 +61,41 @@ public:
             auto value = node->value<std::string>();
             if (!value) fail(key, "must be a string, got " + text(*node));
             out = *value;
+        }
+    }
+    // A string that must be one of `allowed`.
+    template <size_t N>
+    void get(const char* key, std::string& out, const std::array<const char*, N>& allowed) {
+        get(key, out);
+        if (!contains(allowed, out))
+            fail(key, fmt::format("must be one of {}, got \"{}\"", join(allowed), out));
+    }
+    // A non-empty list of distinct strings, each one of `allowed`.
+    template <size_t N>
+    void get(const char* key, std::vector<std::string>& out,
+             const std::array<const char*, N>& allowed) {
+        auto* node = find(key);
+        if (!node) return;
+        auto* list = node->as_array();
+        const auto wrong = [&] {
+            fail(key, fmt::format("must be a list of distinct names from {}, e.g. [\"{}\"], got {}",
+                                  join(allowed), allowed[0], text(*node)));
+        };
+        if (!list || list->empty()) wrong();
+        out.clear();
+        for (auto& item : *list) {
+            auto name = item.value<std::string>();
+            if (!name || !contains(allowed, *name) ||
+                std::find(out.begin(), out.end(), *name) != out.end())
+                wrong();
+            out.push_back(*name);
+        }
+    }
+    void get(const char* key, std::optional<int>& out, int min, int max) {
+        if (find(key)) {
+            int value = 0;
+            get(key, value, min, max);
+            out = value;
         }
     }
     void get(const char* key, bool& out) {
@@ -110,10 +148,15 @@ void read_video(const toml::table& root, const std::string& source, Config& conf
     auto& v = config.video;
     s.get("display", v.display);
     s.get("fps", v.fps, 1, 240);
-    s.get("preset", v.preset);
-    if (!valid_x264_preset(v.preset))
-        s.fail("preset", fmt::format("must be one of {}, got \"{}\"", join(x264_presets), v.preset));
+    s.get("encoder", v.encoder, encoder_families);
+    s.get("codec", v.codec, codecs);
+    s.get("quality", v.quality, qualities);
     s.get("crf", v.crf, 0, 51);
+    s.get("bitrate_kbps", v.bitrate_kbps, 0, 1'000'000);
+    s.get("size", v.size);
+    static const std::regex size(R"(|[1-9]\d{0,4}x[1-9]\d{0,4})");
+    if (!std::regex_match(v.size, size))
+        s.fail("size", "must be \"WxH\" (e.g. \"1280x720\") or \"\", got \"" + v.size + "\"");
     s.get("keyframe_seconds", v.keyframe_seconds, 0.1, 60.0);
 }
 
@@ -124,9 +167,8 @@ void read_audio(const toml::table& root, const std::string& source, Config& conf
     s.get("mic", a.mic);
     s.get("system_device", a.system_device);
     s.get("mic_device", a.mic_device);
-    s.get("codec", a.codec);
-    if (a.codec != "aac" && a.codec != "opus")
-        s.fail("codec", "must be \"aac\" or \"opus\", got \"" + a.codec + "\"");
+    static constexpr std::array audio_codecs{"aac", "opus"};
+    s.get("codec", a.codec, audio_codecs);
     s.get("required", a.required);
 }
 
@@ -136,19 +178,22 @@ void read_output(const toml::table& root, const std::string& source, Config& con
     s.get("directory", o.directory);
     s.get("file_template", o.file_template);
     // Placeholders only; no '/': a template names a file, never a place outside the directory.
-    static const std::regex allowed(R"(([A-Za-z0-9._-]|\{date\}|\{time\}|\{name\}|\{session\})+)");
+    static const std::regex allowed(
+        R"(([A-Za-z0-9._-]|\{(date|time|name|session|user|host|seq)\})+)");
     if (!std::regex_match(o.file_template, allowed) || o.file_template.front() == '.')
         s.fail("file_template",
-               "may hold only A-Z a-z 0-9 . _ - and {date} {time} {name} {session}, not start "
-               "with '.', got \"" + o.file_template + "\"");
+               "may hold only A-Z a-z 0-9 . _ - and {date} {time} {name} {session} {user} {host} "
+               "{seq}, not start with '.', got \"" + o.file_template + "\"");
+    s.get("container", o.container, containers);
+    s.get("segment_seconds", o.segment_seconds, 0.0, 86400.0);
+    s.get("segment_megabytes", o.segment_megabytes, 0, 1'000'000);
+    s.get("min_free_mb", o.min_free_mb, 0, 1'000'000);
+    s.get("on_file_closed", o.on_file_closed);
 }
 
 void read_log(const toml::table& root, const std::string& source, Config& config) {
     Section s(root, "log", source, config);
-    s.get("level", config.log.level);
-    if (!valid_log_level(config.log.level))
-        s.fail("level", fmt::format("must be one of {}, got \"{}\"", join(log_levels),
-                                    config.log.level));
+    s.get("level", config.log.level, log_levels);
     s.get("file", config.log.file);
 }
 
@@ -185,7 +230,6 @@ std::filesystem::path videos_dir() {
 }  // namespace
 
 bool valid_log_level(const std::string& level) { return contains(log_levels, level); }
-bool valid_x264_preset(const std::string& preset) { return contains(x264_presets, preset); }
 
 Config parse_config(const std::string& text, const std::string& source) {
     toml::table root;

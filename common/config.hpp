@@ -2,6 +2,7 @@
 // recd.toml: every key, its default and its allowed values. config/recd.toml documents the same
 // keys for users; keep the two in step. Loaded once by recd's main thread; read-only afterwards.
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -9,11 +10,15 @@
 namespace rec {
 
 struct VideoConfig {
-    std::string display;              // empty: $DISPLAY
-    int fps = 30;                     // 1..240
-    std::string preset = "superfast";  // x264 preset: fast enough for a 2-core VM
-    int crf = 23;                     // 0..51, lower is better quality
-    double keyframe_seconds = 2.0;    // at most this long between keyframes
+    std::string display;  // empty: $DISPLAY
+    int fps = 30;         // 1..240
+    std::vector<std::string> encoder{"nvenc", "x264"};  // preference; x264 always works
+    std::string codec = "h264";                          // h264 or hevc (hevc needs nvenc)
+    std::string quality = "medium";                      // low, medium, high
+    std::optional<int> crf;         // 0..51: overrides the quality's CRF (x264) / CQ (NVENC)
+    int bitrate_kbps = 0;           // > 0: average bit rate instead of constant quality
+    std::string size;               // "WxH": scale to this size (letterboxed); "": as captured
+    double keyframe_seconds = 2.0;  // at most this long between keyframes
 };
 
 struct AudioConfig {
@@ -28,6 +33,11 @@ struct AudioConfig {
 struct OutputConfig {
     std::string directory;  // empty: $XDG_VIDEOS_DIR/recd, else ~/Videos/recd
     std::string file_template = "{date}_{time}_{name}";
+    std::string container = "mkv";  // mkv, mp4, mpegts
+    double segment_seconds = 0;     // > 0: start a new file after this long
+    int segment_megabytes = 0;      // > 0: start a new file after this size
+    int min_free_mb = 500;          // refuse to start / stop cleanly below this free space
+    std::string on_file_closed;     // command run after each file is final; {path} is its path
 };
 
 struct LogConfig {
@@ -64,6 +74,5 @@ Config load_config(const std::string& explicit_path);
 std::filesystem::path output_directory(const OutputConfig& output);
 
 bool valid_log_level(const std::string& level);
-bool valid_x264_preset(const std::string& preset);
 
 }  // namespace rec

@@ -2,6 +2,7 @@
 
 #include "../common/log.hpp"
 #include "capture/pulse_audio.hpp"
+#include "encode/probe.hpp"
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -23,6 +24,20 @@ Json session_list(const std::vector<std::shared_ptr<Session>>& sessions) {
     return list;
 }
 
+// The request's `key`, which must be one of `allowed`, else `fallback`.
+std::string one_of(const Json& body, const char* key, std::initializer_list<const char*> allowed,
+                   const std::string& fallback) {
+    auto value = ipc::get_string(body, key);
+    if (!value) return fallback;
+    std::string names;
+    for (const char* a : allowed) {
+        if (*value == a) return *value;
+        names += (names.empty() ? "" : ", ") + std::string(a);
+    }
+    fail(ErrorCode::invalid_argument,
+         fmt::format("{} must be one of {}, got \"{}\"", key, names, *value));
+}
+
 }  // namespace
 
 std::string error_reply_for(const Json& id, std::exception_ptr error) {
@@ -41,7 +56,8 @@ void Dispatcher::handle(std::string_view line, ReplyFn reply) {
         {"start", &Dispatcher::start},   {"stop", &Dispatcher::stop},
         {"status", &Dispatcher::status}, {"list", &Dispatcher::list},
         {"pause", &Dispatcher::pause},   {"resume", &Dispatcher::resume},
-        {"devices", &Dispatcher::devices}, {"shutdown", &Dispatcher::shutdown}};
+        {"devices", &Dispatcher::devices}, {"encoders", &Dispatcher::encoders},
+        {"shutdown", &Dispatcher::shutdown}};
     Json id;
     try {
         auto request = ipc::parse_request(line, id);
@@ -49,7 +65,7 @@ void Dispatcher::handle(std::string_view line, ReplyFn reply) {
         if (handler == handlers.end())
             fail(ErrorCode::unknown_command,
                  fmt::format("unknown command \"{}\"; commands: hello, ping, start, stop, pause, "
-                             "resume, status, list, devices, shutdown",
+                             "resume, status, list, devices, encoders, shutdown",
                              request.cmd));
         (this->*handler->second)(request, reply);
     } catch (...) {
@@ -89,7 +105,10 @@ SessionOptions Dispatcher::start_options(const Json& body) const {
     o.monitor = ipc::get_string(body, "monitor").value_or("");
     if (o.region && !o.monitor.empty())
         fail(ErrorCode::invalid_argument, "region and monitor exclude each other: give one");
-    o.fps = static_cast<int>(ipc::get_int(body, "fps", 1, 240).value_or(ctx_.config.video.fps));
+    o.video = video_options(body);
+    o.output = ctx_.config.output;
+    o.output.container = one_of(body, "container", {"mkv", "mp4", "mpegts"}, o.output.container);
+    o.strict_encoder = ipc::get_bool(body, "strict").value_or(false);
     o.name = ipc::get_string(body, "name").value_or("");
     static const std::regex valid_name(R"([A-Za-z0-9_-][A-Za-z0-9._-]{0,63})");
     if (!o.name.empty() && !std::regex_match(o.name, valid_name))
@@ -109,6 +128,28 @@ SessionOptions Dispatcher::start_options(const Json& body) const {
     return o;
 }
 
+// fps, encoder, codec, quality, size over the config's [video].
+VideoConfig Dispatcher::video_options(const Json& body) const {
+    VideoConfig v = ctx_.config.video;
+    v.fps = static_cast<int>(ipc::get_int(body, "fps", 1, 240).value_or(v.fps));
+    if (auto encoder = body.find("encoder"); encoder != body.end() && !encoder->is_null())
+        v.encoder = {one_of(body, "encoder", {"nvenc", "x264"}, "")};
+    v.codec = one_of(body, "codec", {"h264", "hevc"}, v.codec);
+    v.quality = one_of(body, "quality", {"low", "medium", "high"}, v.quality);
+    if (auto size = ipc::get_string(body, "size")) {
+        static const std::regex valid(R"([1-9]\d{0,4}x[1-9]\d{0,4})");
+        if (!std::regex_match(*size, valid))
+            fail(ErrorCode::invalid_argument, "size must be WxH (e.g. 1280x720), got \"" + *size + "\"");
+        int w = 0, h = 0;
+        std::sscanf(size->c_str(), "%dx%d", &w, &h);
+        if (w < 16 || h < 16 || w > 8192 || h > 8192 || w % 2 || h % 2)
+            fail(ErrorCode::invalid_argument,
+                 "size must be even, 16..8192 on each side, got \"" + *size + "\"");
+        v.size = *size;
+    }
+    return v;
+}
+
 // "audio": {"system","mic","system_device","mic_device","codec"} over the config's [audio].
 AudioConfig Dispatcher::audio_options(const Json& body) const {
     AudioConfig a = ctx_.config.audio;
@@ -121,10 +162,7 @@ AudioConfig Dispatcher::audio_options(const Json& body) const {
     a.mic = ipc::get_bool(*it, "mic").value_or(a.mic);
     a.system_device = ipc::get_string(*it, "system_device").value_or(a.system_device);
     a.mic_device = ipc::get_string(*it, "mic_device").value_or(a.mic_device);
-    a.codec = ipc::get_string(*it, "codec").value_or(a.codec);
-    if (a.codec != "aac" && a.codec != "opus")
-        fail(ErrorCode::invalid_argument, "audio.codec must be \"aac\" or \"opus\", got \"" +
-                                              a.codec + "\"");
+    a.codec = one_of(*it, "codec", {"aac", "opus"}, a.codec);
     return a;
 }
 
@@ -202,6 +240,15 @@ void Dispatcher::devices(const ipc::Request& request, ReplyFn& reply) {
             [result, id = request.id, reply](std::exception_ptr error) {
                 if (error) return reply(error_reply_for(id, error));
                 reply(ipc::ok_reply(id, std::move(*result)));
+            });
+}
+
+void Dispatcher::encoders(const ipc::Request& request, ReplyFn& reply) {
+    auto result = std::make_shared<Json>();
+    offload([result] { *result = list_encoders(); },
+            [result, id = request.id, reply](std::exception_ptr error) {
+                if (error) return reply(error_reply_for(id, error));
+                reply(ipc::ok_reply(id, {{"encoders", std::move(*result)}}));
             });
 }
 

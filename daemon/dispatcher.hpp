@@ -45,9 +45,11 @@ private:
     void pause(const ipc::Request& request, ReplyFn& reply);
     void resume(const ipc::Request& request, ReplyFn& reply);
     void devices(const ipc::Request& request, ReplyFn& reply);
+    void encoders(const ipc::Request& request, ReplyFn& reply);
     void shutdown(const ipc::Request& request, ReplyFn& reply);
 
     SessionOptions start_options(const ipc::Json& body) const;
+    VideoConfig video_options(const ipc::Json& body) const;
     AudioConfig audio_options(const ipc::Json& body) const;
     std::shared_ptr<Session> target(const ipc::Json& body) const;
     std::vector<std::shared_ptr<Session>> stop_targets(const ipc::Json& body) const;

@@ -8,12 +8,10 @@
 #include "../common/error.hpp"
 #include "../common/ipc/endpoint.hpp"
 #include "../common/log.hpp"
+#include "encode/probe.hpp"
 #include "instance_lock.hpp"
 #include "server.hpp"
 
-extern "C" {
-#include <libavutil/log.h>
-}
 
 int main(int argc, char** argv) {
     CLI::App app{"recd: records the screen of this login session; control it with recctl"};
@@ -39,7 +37,7 @@ int main(int argc, char** argv) {
     rec::setup_logging(log_level.empty() ? config.log.level : log_level,
                        log_file.empty() ? config.log.file : log_file);
     for (const auto& warning : config.warnings) spdlog::warn("{}", warning);
-    av_log_set_level(AV_LOG_ERROR);  // FFmpeg's chatter is not the user's business
+    rec::install_ffmpeg_log();  // FFmpeg's errors go to our log, its chatter nowhere
     std::signal(SIGPIPE, SIG_IGN);   // a client that hangs up is an error code, not a signal
 
     const auto socket = rec::ipc::socket_path(socket_arg, config.control.socket);

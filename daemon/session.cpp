@@ -9,6 +9,7 @@
 #include "audio_track.hpp"
 #include "capture/x11_screen.hpp"
 #include "encode/audio_encoder.hpp"
+#include "encode/probe.hpp"
 #include "encode/video_encoder.hpp"
 #include "mux/muxer.hpp"
 #include "mux/output_file.hpp"
@@ -50,10 +51,7 @@ void Session::start() {
     source_ = std::make_unique<X11Screen>(
         X11Target{options_.display, options_.region, options_.monitor});
     region_ = source_->region();
-    const auto& video = config_.video;
-    encoder_ = std::make_unique<VideoEncoder>(
-        VideoEncoderSettings{region_.width, region_.height, options_.fps, source_->pixel_format(),
-                             video.preset, video.crf, video.keyframe_seconds});
+    open_video_encoder();
     open_audio();
     auto file = create_output_file(
         output_directory(config_.output),
@@ -78,6 +76,18 @@ void Session::start() {
         tracks_[i]->start(*muxer_, video_stream_ + 1 + static_cast<int>(i), fail);
     encode_thread_ = std::thread(&Session::encode_loop, this);
     capture_thread_ = std::thread(&Session::capture_loop, this);
+}
+
+void Session::open_video_encoder() {
+    const auto& v = options_.video;
+    VideoEncoderSettings settings{region_.width, region_.height, 0, 0, v.fps,
+                                  source_->pixel_format(), *parse_quality(v.quality), v.crf,
+                                  v.bitrate_kbps, v.keyframe_seconds};
+    if (!v.size.empty())
+        std::sscanf(v.size.c_str(), "%dx%d", &settings.out_width, &settings.out_height);
+    auto choice = choose_encoder(v.encoder, v.codec, options_.strict_encoder, settings);
+    encoder_ = std::move(choice.encoder);
+    encoder_fallback_reason_ = std::move(choice.fallback_reason);
 }
 
 // Each wanted track that cannot connect is a warning (the recording goes on without it), or
@@ -157,7 +167,7 @@ void Session::fail(ErrorCode code, const std::string& message) {
 void Session::capture_loop() {
     set_thread_name("vcap-" + id_);
     try {
-        const auto period = std::chrono::duration_cast<Clock::duration>(Seconds(1.0 / options_.fps));
+        const auto period = std::chrono::duration_cast<Clock::duration>(Seconds(1.0 / options_.video.fps));
         auto deadline = Clock::now();
         std::unique_lock lock(stop_mutex_);
         while (!stop_requested_) {
@@ -189,7 +199,7 @@ void Session::capture_loop() {
 void Session::encode_loop() {
     set_thread_name("venc-" + id_);
     try {
-        VideoTimeline timeline(options_.fps);
+        VideoTimeline timeline(options_.video.fps);
         bool ok = true;
         while (auto frame = queue_.pop()) {
             if (ok && !(ok = encode_frame(timeline, *frame))) fail_encode();
@@ -208,7 +218,7 @@ void Session::encode_loop() {
 // of that period, t - period/2. The first frame sets the session's epoch; audio refers to it.
 bool Session::encode_frame(VideoTimeline& timeline, const VideoFrame& frame) {
     const auto half_period = std::chrono::duration_cast<Clock::duration>(
-        Seconds(0.5 / options_.fps));
+        Seconds(0.5 / options_.video.fps));
     const TimePoint shown = frame.time - half_period;
     clock_.set_epoch(shown);
     const auto media = clock_.media_time(shown);
@@ -240,7 +250,7 @@ void Session::finalize() {
     }();
     state_ = failed ? SessionState::failed : SessionState::stopped;
     spdlog::info("{}: {} {} ({:.2f} s, {} bytes)", id_, failed ? "failed, kept" : "finalized",
-                 file_, slots_.load() / static_cast<double>(options_.fps), muxer_->bytes());
+                 file_, slots_.load() / static_cast<double>(options_.video.fps), muxer_->bytes());
 }
 
 // The muxer's error (disk full, I/O) takes precedence: the encoder only failed because its
@@ -259,18 +269,21 @@ ipc::Json Session::status() const {
         {"name", options_.name.empty() ? id_ : options_.name},
         {"state", to_string(s)},
         {"display", options_.display},
-        {"fps", options_.fps},
+        {"fps", options_.video.fps},
     };
     if (s != SessionState::starting) {
         j["region"] = ipc::to_json(region_);
         j["file"] = file_;
-        j["encoder"] = encoder_->name();
+        j["encoder"] = encoder_->backend().family;
+        j["codec"] = encoder_->backend().codec;
+        if (!encoder_fallback_reason_.empty())
+            j["encoder_fallback_reason"] = encoder_fallback_reason_;
         j["bytes"] = muxer_->bytes();
         j["audio"] = ipc::Json::array();
         for (const auto& t : tracks_) j["audio"].push_back(t->status());
         j["warnings"] = warnings_;
     }
-    j["duration"] = slots_.load() / static_cast<double>(options_.fps);
+    j["duration"] = slots_.load() / static_cast<double>(options_.video.fps);
     j["frames"] = {{"captured", captured_.load()},
                    {"encoded", encoded_.load()},
                    {"dropped", queue_.dropped() + skipped_.load()},

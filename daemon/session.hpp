@@ -31,13 +31,16 @@ class VideoEncoder;
 class Muxer;
 class AudioTrack;
 
+// What one recording does: the config's sections, overridden by the start request.
 struct SessionOptions {
     std::string display;
     std::optional<ipc::Region> region;
     std::string monitor;
-    int fps = 30;
-    std::string name;   // empty: the session id
-    AudioConfig audio;  // from the config, overridden by the request
+    std::string name;  // empty: the session id
+    VideoConfig video;
+    AudioConfig audio;
+    OutputConfig output;
+    bool strict_encoder = false;  // the first preferred encoder or nothing
 };
 
 enum class SessionState { starting, recording, paused, stopping, stopped, failed };
@@ -67,6 +70,7 @@ public:
     ipc::Json status() const;
 
 private:
+    void open_video_encoder();
     void open_audio();
     void capture_loop();
     void encode_loop();
@@ -97,6 +101,7 @@ private:
     // Set by start(), read-only afterwards.
     std::string file_;
     ipc::Region region_;
+    std::string encoder_fallback_reason_;
     std::vector<std::string> warnings_;
 
     mutable std::mutex error_mutex_;  // guards error_ (written by any pipeline thread)

@@ -2,77 +2,150 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "../../common/error.hpp"
+#include "probe.hpp"
 
 extern "C" {
+#include <libavutil/imgutils.h>
 #include <libavutil/opt.h>
 }
 
 namespace rec {
-namespace {
 
-[[noreturn]] void unavailable(const std::string& what, int err) {
-    throw Error(ErrorCode::encoder_unavailable, fmt::format("x264: {}: {}", what, av_error_text(err)));
+VideoEncoder::VideoEncoder(const Backend& backend, const VideoEncoderSettings& s)
+    : backend_(backend),
+      packet_(av_packet_alloc()),
+      keyframe_slots_(std::max<int64_t>(1, std::llround(s.keyframe_seconds * s.fps))) {
+    open(s);
+    set_up_conversion(s);
 }
 
-}  // namespace
-
-VideoEncoder::VideoEncoder(const VideoEncoderSettings& s)
-    : packet_(av_packet_alloc()),
-      keyframe_slots_(std::max<int64_t>(1, std::llround(s.keyframe_seconds * s.fps))) {
-    const AVCodec* codec = avcodec_find_encoder_by_name("libx264");
-    if (!codec) throw Error(ErrorCode::encoder_unavailable, "libx264 is not in this FFmpeg build");
+void VideoEncoder::open(const VideoEncoderSettings& s) {
+    const AVCodec* codec = avcodec_find_encoder_by_name(backend_.encoder);
+    if (!codec)
+        throw Error(ErrorCode::encoder_unavailable,
+                    fmt::format("{}: not in this FFmpeg build", backend_.encoder));
     codec_.reset(avcodec_alloc_context3(codec));
     auto& c = *codec_;
-    c.width = s.width;
-    c.height = s.height;
-    c.pix_fmt = AV_PIX_FMT_YUV420P;
+    c.width = s.out_width ? s.out_width : s.width;
+    c.height = s.out_height ? s.out_height : s.height;
+    c.pix_fmt = backend_.input;
     c.time_base = {1, s.fps};
     c.framerate = {s.fps, 1};
     c.gop_size = static_cast<int>(keyframe_slots_);
-    // Screen pixels are sRGB; converted with BT.709 coefficients into limited range.
+    // Screen pixels are sRGB; 4:2:0 is produced with BT.709 coefficients in limited range.
     c.colorspace = AVCOL_SPC_BT709;
     c.color_primaries = AVCOL_PRI_BT709;
     c.color_trc = AVCOL_TRC_IEC61966_2_1;
     c.color_range = AVCOL_RANGE_MPEG;
     c.flags |= AV_CODEC_FLAG_GLOBAL_HEADER;  // Matroska and MP4 keep SPS/PPS in the header
-    av_opt_set(c.priv_data, "preset", s.preset.c_str(), 0);
-    av_opt_set_int(c.priv_data, "crf", s.crf, 0);
+    for (const auto& [key, value] : backend_.options[static_cast<int>(s.quality)])
+        av_opt_set(c.priv_data, key, value, 0);
+    if (s.crf) av_opt_set_int(c.priv_data, backend_.quality_option, *s.crf, 0);
+    if (s.bitrate_kbps > 0) {
+        c.bit_rate = s.bitrate_kbps * 1000LL;
+        av_opt_set(c.priv_data, backend_.quality_option, "0", 0);  // no constant quality
+    }
     av_opt_set_int(c.priv_data, "forced-idr", 1, 0);  // a forced keyframe is a real IDR
-    if (int err = avcodec_open2(&c, codec, nullptr); err < 0) unavailable("cannot open", err);
-
-    sws_.reset(sws_getContext(s.width, s.height, s.input, s.width, s.height, AV_PIX_FMT_YUV420P,
-                              SWS_BILINEAR, nullptr, nullptr, nullptr));
-    if (!sws_) unavailable("no colour conversion from the capture format", AVERROR(EINVAL));
-    sws_setColorspaceDetails(sws_.get(), sws_getCoefficients(SWS_CS_DEFAULT), 1,
-                             sws_getCoefficients(SWS_CS_ITU709), 0, 0, 1 << 16, 1 << 16);
-    yuv_.reset(av_frame_alloc());
-    yuv_->format = AV_PIX_FMT_YUV420P;
-    yuv_->width = s.width;
-    yuv_->height = s.height;
-    if (int err = av_frame_get_buffer(yuv_.get(), 0); err < 0) unavailable("frame buffer", err);
+    std::string log;
+    const int err = capture_ffmpeg_log([&] { return avcodec_open2(&c, codec, nullptr); }, log);
+    if (err < 0)
+        throw Error(ErrorCode::encoder_unavailable,
+                    fmt::format("{}: {}", backend_.encoder, explain_open_failure(err, log)));
 }
 
-bool VideoEncoder::convert(const AVFrame& picture) {
-    // The encoder may still hold the previous picture: write into a fresh buffer if so.
-    if (int err = av_frame_make_writable(yuv_.get()); err < 0) {
-        error_ = "frame buffer: " + av_error_text(err);
+// Fits the capture into the output size, aspect kept, centred (even offsets for 4:2:0).
+void VideoEncoder::set_up_conversion(const VideoEncoderSettings& s) {
+    const int out_w = codec_->width, out_h = codec_->height;
+    const double scale = std::min(static_cast<double>(out_w) / s.width,
+                                  static_cast<double>(out_h) / s.height);
+    scaled_width_ = std::min(out_w, static_cast<int>(std::lround(s.width * scale)) & ~1);
+    scaled_height_ = std::min(out_h, static_cast<int>(std::lround(s.height * scale)) & ~1);
+    x_ = (out_w - scaled_width_) / 2 & ~1;
+    y_ = (out_h - scaled_height_) / 2 & ~1;
+    if (s.input == backend_.input && s.width == out_w && s.height == out_h) return;
+    sws_.reset(sws_getContext(s.width, s.height, s.input, scaled_width_, scaled_height_,
+                              backend_.input, SWS_BILINEAR, nullptr, nullptr, nullptr));
+    if (!sws_)
+        throw Error(ErrorCode::encoder_unavailable,
+                    fmt::format("{}: no conversion from the capture's format", backend_.encoder));
+    sws_setColorspaceDetails(sws_.get(), sws_getCoefficients(SWS_CS_DEFAULT), 1,
+                             sws_getCoefficients(SWS_CS_ITU709), 0, 0, 1 << 16, 1 << 16);
+    converted_.reset(av_frame_alloc());
+    if (scaled_width_ == out_w && scaled_height_ == out_h) return;
+    scaled_.reset(av_frame_alloc());
+    scaled_->format = backend_.input;
+    scaled_->width = scaled_width_;
+    scaled_->height = scaled_height_;
+    if (av_frame_get_buffer(scaled_.get(), 0) < 0)
+        throw Error(ErrorCode::encoder_unavailable, "out of memory for a video frame");
+}
+
+// The conversion target: reused while nobody else holds it, else replaced (never copied).
+// A new buffer starts black, which is the letterbox border.
+bool VideoEncoder::prepare_converted() {
+    if (converted_->buf[0] && av_frame_is_writable(converted_.get())) return true;
+    const int width = codec_->width, height = codec_->height;
+    av_frame_unref(converted_.get());
+    converted_->format = backend_.input;
+    converted_->width = width;
+    converted_->height = height;
+    if (int err = av_frame_get_buffer(converted_.get(), 0); err < 0) {
+        error_ = "out of memory for a video frame: " + av_error_text(err);
         return false;
     }
-    sws_scale(sws_.get(), picture.data, picture.linesize, 0, picture.height, yuv_->data,
-              yuv_->linesize);
+    ptrdiff_t linesizes[4];
+    for (int i = 0; i < 4; ++i) linesizes[i] = converted_->linesize[i];
+    av_image_fill_black(converted_->data, linesizes, backend_.input, AVCOL_RANGE_MPEG, width,
+                        height);
+    return true;
+}
+
+// Converts (and scales) the capture into the output frame. When letterboxing, swscale writes
+// a picture of its own size (it may write past the width it is given, which would smear the
+// border), copied into the middle of the black frame.
+bool VideoEncoder::convert(const AVFrame& picture) {
+    if (!prepare_converted()) return false;
+    AVFrame* out = converted_.get();
+    if (!scaled_) {
+        sws_scale(sws_.get(), picture.data, picture.linesize, 0, picture.height, out->data,
+                  out->linesize);
+        return true;
+    }
+    sws_scale(sws_.get(), picture.data, picture.linesize, 0, picture.height, scaled_->data,
+              scaled_->linesize);
+    const auto* desc = av_pix_fmt_desc_get(backend_.input);
+    for (int plane = 0; plane < 4 && out->data[plane]; ++plane) {
+        const bool chroma = plane == 1 || plane == 2;
+        const int shift_h = chroma ? desc->log2_chroma_h : 0;
+        const int bytes = av_image_get_linesize(backend_.input, scaled_width_, plane);
+        const int offset = av_image_get_linesize(backend_.input, x_, plane);
+        for (int row = 0; row < (scaled_height_ >> shift_h); ++row)
+            std::memcpy(out->data[plane] + ((y_ >> shift_h) + row) * out->linesize[plane] + offset,
+                        scaled_->data[plane] + row * scaled_->linesize[plane], bytes);
+    }
     return true;
 }
 
 bool VideoEncoder::encode(const AVFrame* picture, int64_t pts, const PacketSink& sink) {
-    if (picture && !convert(*picture)) return false;
+    if (picture) {
+        last_.reset();  // lets convert() reuse its buffer
+        if (sws_ && !convert(*picture)) return false;
+        last_.reset(av_frame_clone(sws_ ? converted_.get() : picture));
+        if (!last_) {
+            error_ = "out of memory for a video frame";
+            return false;
+        }
+    }
     const bool key = last_keyframe_ < 0 || pts - last_keyframe_ >= keyframe_slots_;
     if (key) last_keyframe_ = pts;
-    yuv_->pts = pts;
-    yuv_->pict_type = key ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
-    return send(yuv_.get(), sink);
+    last_->pts = pts;
+    last_->pict_type = key ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
+    return send(last_.get(), sink);
 }
 
 bool VideoEncoder::flush(const PacketSink& sink) { return send(nullptr, sink); }
@@ -81,17 +154,18 @@ bool VideoEncoder::flush(const PacketSink& sink) { return send(nullptr, sink); }
 // for the keyframe clock, so a forced one never follows a natural one closely.
 bool VideoEncoder::send(const AVFrame* frame, const PacketSink& sink) {
     if (int err = avcodec_send_frame(codec_.get(), frame); err < 0) {
-        error_ = "x264 refused a frame: " + av_error_text(err);
+        error_ = fmt::format("{} refused a frame: {}", backend_.encoder, av_error_text(err));
         return false;
     }
     for (;;) {
         int err = avcodec_receive_packet(codec_.get(), packet_.get());
         if (err == AVERROR(EAGAIN) || err == AVERROR_EOF) return true;
         if (err < 0) {
-            error_ = "x264 failed: " + av_error_text(err);
+            error_ = fmt::format("{} failed: {}", backend_.encoder, av_error_text(err));
             return false;
         }
-        if (packet_->flags & AV_PKT_FLAG_KEY) last_keyframe_ = std::max(last_keyframe_, packet_->pts);
+        if (packet_->flags & AV_PKT_FLAG_KEY)
+            last_keyframe_ = std::max(last_keyframe_, packet_->pts);
         const bool written = sink(*packet_);
         av_packet_unref(packet_.get());
         if (!written) return false;

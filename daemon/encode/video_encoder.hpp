@@ -1,19 +1,25 @@
 #pragma once
-// H.264 through libx264 (libavcodec's send/receive API), with the colour conversion from the
-// capture's BGR0 to 4:2:0. Built on a worker thread when a session starts, then used only by
-// the session's venc thread.
+// One video encoder of any backend (backend.hpp) through libavcodec's send/receive API, with
+// the conversion the backend needs: none for NVENC (BGR0 straight in), BGR0 -> 4:2:0 for x264,
+// and scaling (aspect kept, letterboxed) when the output size differs from the capture's.
+// Built on a worker thread when a session starts, then used only by the session's venc thread.
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "../media/av_ptr.hpp"
+#include "backend.hpp"
 
 namespace rec {
 
 struct VideoEncoderSettings {
-    int width = 0, height = 0, fps = 30;
+    int width = 0, height = 0;          // the capture's size
+    int out_width = 0, out_height = 0;  // the file's size; 0: the capture's
+    int fps = 30;
     AVPixelFormat input = AV_PIX_FMT_BGR0;
-    std::string preset = "superfast";
-    int crf = 23;
+    Quality quality = Quality::medium;
+    std::optional<int> crf;  // overrides the quality level's CRF (x264) or CQ (NVENC)
+    int bitrate_kbps = 0;    // > 0: this average bit rate instead of constant quality
     double keyframe_seconds = 2.0;
 };
 
@@ -23,11 +29,11 @@ using PacketSink = std::function<bool(AVPacket&)>;
 
 class VideoEncoder {
 public:
-    // Opens the encoder at the session's real size. Throws rec::Error(ENCODER_UNAVAILABLE).
-    explicit VideoEncoder(const VideoEncoderSettings& settings);
+    // Opens the backend's encoder. Throws rec::Error(ENCODER_UNAVAILABLE) with FFmpeg's reason.
+    VideoEncoder(const Backend& backend, const VideoEncoderSettings& settings);
 
     const AVCodecContext& context() const { return *codec_; }
-    std::string name() const { return "x264"; }
+    const Backend& backend() const { return backend_; }
 
     // Encodes `picture` (nullptr: the previous picture again) into slot `pts` (1/fps units).
     // Returns false if encoding or the sink failed; error() says why.
@@ -37,12 +43,19 @@ public:
     const std::string& error() const { return error_; }
 
 private:
+    void open(const VideoEncoderSettings& s);
+    void set_up_conversion(const VideoEncoderSettings& s);
+    bool prepare_converted();
     bool convert(const AVFrame& picture);
     bool send(const AVFrame* frame, const PacketSink& sink);
 
+    const Backend& backend_;
     CodecContextPtr codec_;
-    SwsContextPtr sws_;
-    FramePtr yuv_;   // the last converted picture, repeated for empty slots
+    SwsContextPtr sws_;  // null when the backend takes the capture as it is
+    int scaled_width_ = 0, scaled_height_ = 0, x_ = 0, y_ = 0;  // the picture inside the frame
+    FramePtr converted_;  // conversion target, reused
+    FramePtr scaled_;     // letterboxing only: the scaled picture before it is centred
+    FramePtr last_;       // the last picture sent, repeated for empty slots
     PacketPtr packet_;
     int64_t keyframe_slots_;  // keyframe_seconds in slots
     int64_t last_keyframe_ = -1;

@@ -1,0 +1,54 @@
+#include "backend.hpp"
+
+namespace rec {
+namespace {
+
+// x264: the preset sets the CPU cost, CRF the quality. Screen content compresses well even at
+// the fast presets; "medium" is what a 2-core VM sustains at 1080p30 with room to spare.
+// NVENC: p1 (fastest) .. p7 (best); constant-quality VBR with CQ, low-latency tuning so no
+// frames are held back (B-frames off).
+const Backend table[] = {
+    {"x264",
+     "h264",
+     "libx264",
+     AV_PIX_FMT_YUV420P,
+     "crf",
+     {{{{"preset", "ultrafast"}, {"crf", "28"}},
+       {{"preset", "superfast"}, {"crf", "23"}},
+       {{"preset", "veryfast"}, {"crf", "19"}}}}},
+    {"nvenc",
+     "h264",
+     "h264_nvenc",
+     AV_PIX_FMT_BGR0,
+     "cq",
+     {{{{"preset", "p1"}, {"tune", "ll"}, {"rc", "vbr"}, {"cq", "30"}},
+       {{"preset", "p4"}, {"tune", "ll"}, {"rc", "vbr"}, {"cq", "25"}},
+       {{"preset", "p6"}, {"tune", "ll"}, {"rc", "vbr"}, {"cq", "20"}}}}},
+    {"nvenc",
+     "hevc",
+     "hevc_nvenc",
+     AV_PIX_FMT_BGR0,
+     "cq",
+     {{{{"preset", "p1"}, {"tune", "ll"}, {"rc", "vbr"}, {"cq", "32"}},
+       {{"preset", "p4"}, {"tune", "ll"}, {"rc", "vbr"}, {"cq", "27"}},
+       {{"preset", "p6"}, {"tune", "ll"}, {"rc", "vbr"}, {"cq", "22"}}}}},
+};
+
+}  // namespace
+
+std::optional<Quality> parse_quality(std::string_view text) {
+    if (text == "low") return Quality::low;
+    if (text == "medium") return Quality::medium;
+    if (text == "high") return Quality::high;
+    return std::nullopt;
+}
+
+std::span<const Backend> backends() { return table; }
+
+const Backend* find_backend(std::string_view family, std::string_view codec) {
+    for (const auto& b : table)
+        if (family == b.family && codec == b.codec) return &b;
+    return nullptr;
+}
+
+}  // namespace rec
