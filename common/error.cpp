@@ -17,6 +17,7 @@ std::string_view to_string(ErrorCode code) {
         case ErrorCode::audio_unavailable: return "AUDIO_UNAVAILABLE";
         case ErrorCode::invalid_state: return "INVALID_STATE";
         case ErrorCode::output_failed: return "OUTPUT_FAILED";
+        case ErrorCode::disk_full: return "DISK_FULL";
         case ErrorCode::shutting_down: return "SHUTTING_DOWN";
         case ErrorCode::internal: return "INTERNAL";
     }

@@ -21,6 +21,7 @@ enum class ErrorCode {
     audio_unavailable,
     invalid_state,
     output_failed,
+    disk_full,
     shutting_down,
     internal,
 };

@@ -5,7 +5,7 @@
 #include "../common/log.hpp"
 #include "capture/pulse_audio.hpp"
 #include "encode/audio_encoder.hpp"
-#include "mux/muxer.hpp"
+#include "mux/segmenter.hpp"
 
 namespace rec {
 namespace {
@@ -41,10 +41,10 @@ AudioTrack::~AudioTrack() {
     wait();
 }
 
-void AudioTrack::start(Muxer& muxer, int stream, FailFn on_fail) {
-    muxer_ = &muxer;
+void AudioTrack::start(Segmenter& output, int stream, FailFn on_fail) {
+    output_ = &output;
     sink_ = [this, stream](AVPacket& p) {
-        return muxer_->write(p, stream, encoder_->context().time_base);
+        return output_->write(p, stream, encoder_->context().time_base);
     };
     on_fail_ = std::move(on_fail);
     thread_ = std::thread(&AudioTrack::encode_loop, this);
@@ -72,9 +72,12 @@ void AudioTrack::encode_loop() {
         ok = ok && encoder_->flush(sink_);
     }
     if (!ok) {
-        const bool disk = !muxer_->error().empty();
-        on_fail_(disk ? ErrorCode::output_failed : ErrorCode::encoder_unavailable,
-                 disk ? muxer_->error() : std::string(title()) + " audio: " + encoder_->error());
+        const auto output_error = output_->error();
+        if (!output_error.empty())
+            on_fail_(output_->error_code(), output_error);
+        else
+            on_fail_(ErrorCode::encoder_unavailable,
+                     std::string(title()) + " audio: " + encoder_->error());
     }
 }
 

@@ -22,7 +22,7 @@
 namespace rec {
 
 class AudioEncoder;
-class Muxer;
+class Segmenter;
 
 struct AudioChunk {
     std::vector<float> samples;  // interleaved stereo, 48 kHz
@@ -42,7 +42,7 @@ public:
     const char* title() const { return kind_ == AudioKind::system ? "system" : "mic"; }
     const AudioEncoder& encoder() const { return *encoder_; }
 
-    void start(Muxer& muxer, int stream, FailFn on_fail);
+    void start(Segmenter& output, int stream, FailFn on_fail);
     void request_stop() { queue_.close(); }
     void wait();
     ipc::Json status() const;
@@ -59,8 +59,8 @@ private:
     std::unique_ptr<AudioEncoder> encoder_;
     BoundedQueue<AudioChunk> queue_;
     AudioTimeline timeline_;
-    Muxer* muxer_ = nullptr;
-    std::function<bool(AVPacket&)> sink_;  // into the muxer, on this track's stream
+    Segmenter* output_ = nullptr;
+    std::function<bool(AVPacket&)> sink_;  // into the output, on this track's stream
     FailFn on_fail_;
     std::thread thread_;
     // Published by the aenc thread for status().

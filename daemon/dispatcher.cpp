@@ -56,6 +56,7 @@ void Dispatcher::handle(std::string_view line, ReplyFn reply) {
         {"start", &Dispatcher::start},   {"stop", &Dispatcher::stop},
         {"status", &Dispatcher::status}, {"list", &Dispatcher::list},
         {"pause", &Dispatcher::pause},   {"resume", &Dispatcher::resume},
+        {"split", &Dispatcher::split},
         {"devices", &Dispatcher::devices}, {"encoders", &Dispatcher::encoders},
         {"shutdown", &Dispatcher::shutdown}};
     Json id;
@@ -65,7 +66,7 @@ void Dispatcher::handle(std::string_view line, ReplyFn reply) {
         if (handler == handlers.end())
             fail(ErrorCode::unknown_command,
                  fmt::format("unknown command \"{}\"; commands: hello, ping, start, stop, pause, "
-                             "resume, status, list, devices, encoders, shutdown",
+                             "resume, split, status, list, devices, encoders, shutdown",
                              request.cmd));
         (this->*handler->second)(request, reply);
     } catch (...) {
@@ -231,6 +232,12 @@ void Dispatcher::pause(const ipc::Request& request, ReplyFn& reply) {
 void Dispatcher::resume(const ipc::Request& request, ReplyFn& reply) {
     auto session = target(request.body);
     session->resume();
+    reply(ipc::ok_reply(request.id, {{"session", session->status()}}));
+}
+
+void Dispatcher::split(const ipc::Request& request, ReplyFn& reply) {
+    auto session = target(request.body);
+    session->split();
     reply(ipc::ok_reply(request.id, {{"session", session->status()}}));
 }
 

@@ -44,6 +44,7 @@ private:
     void list(const ipc::Request& request, ReplyFn& reply);
     void pause(const ipc::Request& request, ReplyFn& reply);
     void resume(const ipc::Request& request, ReplyFn& reply);
+    void split(const ipc::Request& request, ReplyFn& reply);
     void devices(const ipc::Request& request, ReplyFn& reply);
     void encoders(const ipc::Request& request, ReplyFn& reply);
     void shutdown(const ipc::Request& request, ReplyFn& reply);

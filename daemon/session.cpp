@@ -1,5 +1,6 @@
 #include "session.hpp"
 
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -11,8 +12,10 @@
 #include "encode/audio_encoder.hpp"
 #include "encode/probe.hpp"
 #include "encode/video_encoder.hpp"
-#include "mux/muxer.hpp"
+#include "hook.hpp"
 #include "mux/output_file.hpp"
+#include "mux/segmenter.hpp"
+#include "mux/sidecar.hpp"
 
 namespace rec {
 namespace {
@@ -53,27 +56,13 @@ void Session::start() {
     region_ = source_->region();
     open_video_encoder();
     open_audio();
-    auto file = create_output_file(
-        output_directory(config_.output),
-        OutputName{config_.output.file_template, options_.name.empty() ? id_ : options_.name, id_,
-                   "mkv"});
-    file_ = file.path.string();
-    try {
-        muxer_ = std::make_unique<Muxer>(std::move(file), "matroska");
-        video_stream_ = muxer_->add_stream(encoder_->context(), "screen");
-        for (const auto& t : tracks_) muxer_->add_stream(t->encoder().context(), t->title());
-        muxer_->begin();
-    } catch (...) {
-        muxer_.reset();
-        std::remove(file_.c_str());  // a file without a header is no recording
-        throw;
-    }
+    open_output();
     state_ = SessionState::recording;
     spdlog::info("{}: recording {} with {} audio track(s) to {}", id_, options_.display,
-                 tracks_.size(), file_);
+                 tracks_.size(), output_->current_file());
     const auto fail = [this](ErrorCode code, const std::string& message) { this->fail(code, message); };
     for (size_t i = 0; i < tracks_.size(); ++i)
-        tracks_[i]->start(*muxer_, video_stream_ + 1 + static_cast<int>(i), fail);
+        tracks_[i]->start(*output_, video_stream_ + 1 + static_cast<int>(i), fail);
     encode_thread_ = std::thread(&Session::encode_loop, this);
     capture_thread_ = std::thread(&Session::capture_loop, this);
 }
@@ -88,6 +77,71 @@ void Session::open_video_encoder() {
     auto choice = choose_encoder(v.encoder, v.codec, options_.strict_encoder, settings);
     encoder_ = std::move(choice.encoder);
     encoder_fallback_reason_ = std::move(choice.fallback_reason);
+}
+
+void Session::open_output() {
+    const auto& o = options_.output;
+    hooks_ = std::make_unique<Hooks>(o.on_file_closed);
+    const auto now = std::chrono::system_clock::now();
+    started_utc_ = fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", fmt::gmtime(now));
+    started_steady_ns_ = Clock::now().time_since_epoch().count();
+    std::vector<StreamSpec> streams{{&encoder_->context(), "screen", true}};
+    for (const auto& t : tracks_) streams.push_back({&t->encoder().context(), t->title(), false});
+    SegmentPlan plan{output_directory(o),
+                     OutputName{o.file_template, options_.name.empty() ? id_ : options_.name, id_},
+                     parse_container(o.container),
+                     o.segment_seconds,
+                     static_cast<uint64_t>(o.segment_megabytes) << 20,
+                     static_cast<uint64_t>(o.min_free_mb) << 20};
+    output_ = std::make_unique<Segmenter>(
+        std::move(plan), std::move(streams),
+        [this](const ClosedFile& file, bool opened) { on_file(file, opened); });
+}
+
+// Segmenter callback, on the thread that opened or closed `file`.
+void Session::on_file(const ClosedFile& file, bool opened) {
+    ipc::Json sidecar = describe();
+    sidecar["file"] = file.path;
+    sidecar["seq"] = file.seq;
+    sidecar["media_start"] = file.start;
+    if (!opened) {
+        sidecar["duration"] = file.duration;
+        sidecar["bytes"] = file.bytes;
+        sidecar["end_reason"] = file.end_reason;
+        if (!file.error.empty()) sidecar["error"] = file.error;
+    }
+    if (auto error = write_sidecar(file.path, sidecar); !error.empty())
+        spdlog::warn("{}: {}", id_, error);
+    if (!opened) hooks_->run(file.path);
+}
+
+// What the sidecar says about the whole session.
+ipc::Json Session::describe() const {
+    const auto& v = options_.video;
+    ipc::Json tracks = ipc::Json::array();
+    tracks.push_back({{"title", "screen"}, {"display", options_.display},
+                      {"region", ipc::to_json(region_)}});
+    for (const auto& t : tracks_) tracks.push_back(t->status());
+    return {{"recd", RECD_VERSION},
+            {"session", id_},
+            {"name", options_.name.empty() ? id_ : options_.name},
+            {"user", user_name()},
+            {"host", host_name()},
+            {"display", options_.display},
+            {"started_utc", started_utc_},
+            {"started_steady_ns", started_steady_ns_},
+            {"encoder",
+             {{"name", encoder_->backend().family},
+              {"codec", encoder_->backend().codec},
+              {"ffmpeg", encoder_->backend().encoder},
+              {"quality", v.quality},
+              {"fps", v.fps},
+              {"width", encoder_->context().width},
+              {"height", encoder_->context().height},
+              {"fallback_reason", encoder_fallback_reason_}}},
+            {"container", options_.output.container},
+            {"tracks", tracks},
+            {"segments", output_ ? output_->closed_files() : ipc::Json::array()}};
 }
 
 // Each wanted track that cannot connect is a warning (the recording goes on without it), or
@@ -138,6 +192,14 @@ void Session::resume() {
                                 to_string(expected)));
     clock_.resume(Clock::now());
     spdlog::info("{}: resumed", id_);
+}
+
+void Session::split() {
+    const auto s = state();
+    if (s != SessionState::recording && s != SessionState::paused)
+        throw Error(ErrorCode::invalid_state,
+                    fmt::format("{} is {}: only a recording session can split", id_, to_string(s)));
+    output_->request_split();
 }
 
 void Session::wait() {
@@ -205,7 +267,7 @@ void Session::encode_loop() {
             if (ok && !(ok = encode_frame(timeline, *frame))) fail_encode();
         }
         const auto sink = [&](AVPacket& packet) {
-            return muxer_->write(packet, video_stream_, encoder_->context().time_base);
+            return output_->write(packet, video_stream_, encoder_->context().time_base);
         };
         if (ok && !encoder_->flush(sink)) fail_encode();
     } catch (const std::exception& e) {
@@ -228,11 +290,18 @@ bool Session::encode_frame(VideoTimeline& timeline, const VideoFrame& frame) {
         return true;
     }
     const auto sink = [&](AVPacket& packet) {
-        return muxer_->write(packet, video_stream_, encoder_->context().time_base);
+        return output_->write(packet, video_stream_, encoder_->context().time_base);
+    };
+    // One slot (nullptr: the previous picture again). At a planned cut, the first frame at or
+    // after it starts the new file, as a keyframe.
+    const auto encode = [&](const AVFrame* picture, int64_t pts) {
+        if (output_->keyframe_due(static_cast<double>(pts) / options_.video.fps))
+            encoder_->request_keyframe();
+        return encoder_->encode(picture, pts, sink);
     };
     for (int64_t i = slot->repeats; i > 0; --i, ++duplicated_)
-        if (!encoder_->encode(nullptr, slot->pts - i, sink)) return false;
-    if (!encoder_->encode(frame.frame.get(), slot->pts, sink)) return false;
+        if (!encode(nullptr, slot->pts - i)) return false;
+    if (!encode(frame.frame.get(), slot->pts)) return false;
     ++encoded_;
     slots_ = timeline.slots();
     return true;
@@ -243,21 +312,26 @@ void Session::finalize() {
         t->request_stop();
         t->wait();
     }
-    if (!muxer_->finish()) fail(ErrorCode::output_failed, muxer_->error());
+    const auto reason = [&]() -> std::string {
+        std::lock_guard lock(error_mutex_);
+        return error_ ? "failed: " + std::string(to_string(error_->code())) : "stopped";
+    }();
+    if (!output_->finish(reason)) fail(ErrorCode::output_failed, "a file could not be finalized");
     const bool failed = [&] {
         std::lock_guard lock(error_mutex_);
         return error_.has_value();
     }();
     state_ = failed ? SessionState::failed : SessionState::stopped;
     spdlog::info("{}: {} {} ({:.2f} s, {} bytes)", id_, failed ? "failed, kept" : "finalized",
-                 file_, slots_.load() / static_cast<double>(options_.video.fps), muxer_->bytes());
+                 output_->current_file(), slots_.load() / static_cast<double>(options_.video.fps),
+                 output_->bytes());
 }
 
 // The muxer's error (disk full, I/O) takes precedence: the encoder only failed because its
 // packet could not be written.
 void Session::fail_encode() {
-    if (auto error = muxer_->error(); !error.empty())
-        fail(ErrorCode::output_failed, error);
+    if (auto error = output_->error(); !error.empty())
+        fail(output_->error_code(), error);
     else
         fail(ErrorCode::encoder_unavailable, encoder_->error());
 }
@@ -273,12 +347,15 @@ ipc::Json Session::status() const {
     };
     if (s != SessionState::starting) {
         j["region"] = ipc::to_json(region_);
-        j["file"] = file_;
+        j["file"] = output_->current_file();
+        j["files"] = output_->closed_files();
+        j["container"] = options_.output.container;
+        j["hooks"] = hooks_->status();
         j["encoder"] = encoder_->backend().family;
         j["codec"] = encoder_->backend().codec;
         if (!encoder_fallback_reason_.empty())
             j["encoder_fallback_reason"] = encoder_fallback_reason_;
-        j["bytes"] = muxer_->bytes();
+        j["bytes"] = output_->bytes();
         j["audio"] = ipc::Json::array();
         for (const auto& t : tracks_) j["audio"].push_back(t->status());
         j["warnings"] = warnings_;

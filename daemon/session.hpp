@@ -28,8 +28,10 @@ namespace rec {
 
 class ScreenSource;
 class VideoEncoder;
-class Muxer;
+class Segmenter;
 class AudioTrack;
+class Hooks;
+struct ClosedFile;
 
 // What one recording does: the config's sections, overridden by the start request.
 struct SessionOptions {
@@ -63,6 +65,8 @@ public:
     // Any thread. Throws rec::Error(INVALID_STATE) unless recording (pause) / paused (resume).
     void pause();
     void resume();
+    // Any thread: the next keyframe starts a new file. INVALID_STATE unless recording/paused.
+    void split();
 
     const std::string& id() const { return id_; }
     SessionState state() const { return state_.load(); }
@@ -71,11 +75,14 @@ public:
 
 private:
     void open_video_encoder();
+    void open_output();
     void open_audio();
     void capture_loop();
     void encode_loop();
     bool encode_frame(VideoTimeline& timeline, const VideoFrame& frame);
     void finalize();
+    void on_file(const ClosedFile& file, bool opened);
+    ipc::Json describe() const;
     void fail(ErrorCode code, const std::string& message);
     void fail_encode();
 
@@ -88,7 +95,8 @@ private:
     std::unique_ptr<ScreenSource> source_;
     std::unique_ptr<VideoEncoder> encoder_;
     std::vector<std::unique_ptr<AudioTrack>> tracks_;
-    std::unique_ptr<Muxer> muxer_;
+    std::unique_ptr<Segmenter> output_;
+    std::unique_ptr<Hooks> hooks_;
     int video_stream_ = 0;
     BoundedQueue<VideoFrame> queue_;
     std::thread capture_thread_, encode_thread_;
@@ -99,8 +107,9 @@ private:
     std::atomic<uint64_t> captured_{0}, encoded_{0}, duplicated_{0}, skipped_{0};
     std::atomic<int64_t> slots_{0};
     // Set by start(), read-only afterwards.
-    std::string file_;
     ipc::Region region_;
+    std::string started_utc_;  // ISO 8601, for the sidecar
+    int64_t started_steady_ns_ = 0;
     std::string encoder_fallback_reason_;
     std::vector<std::string> warnings_;
 

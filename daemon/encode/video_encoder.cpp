@@ -141,8 +141,10 @@ bool VideoEncoder::encode(const AVFrame* picture, int64_t pts, const PacketSink&
             return false;
         }
     }
-    const bool key = last_keyframe_ < 0 || pts - last_keyframe_ >= keyframe_slots_;
+    const bool key = keyframe_requested_ || last_keyframe_ < 0 ||
+                     pts - last_keyframe_ >= keyframe_slots_;
     if (key) last_keyframe_ = pts;
+    keyframe_requested_ = false;
     last_->pts = pts;
     last_->pict_type = key ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
     return send(last_.get(), sink);

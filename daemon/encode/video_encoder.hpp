@@ -38,6 +38,8 @@ public:
     // Encodes `picture` (nullptr: the previous picture again) into slot `pts` (1/fps units).
     // Returns false if encoding or the sink failed; error() says why.
     bool encode(const AVFrame* picture, int64_t pts, const PacketSink& sink);
+    // The next frame encoded is a keyframe (a new segment starts there).
+    void request_keyframe() { keyframe_requested_ = true; }
     // Drains the encoder's delayed frames at the end of the recording.
     bool flush(const PacketSink& sink);
     const std::string& error() const { return error_; }
@@ -59,6 +61,7 @@ private:
     PacketPtr packet_;
     int64_t keyframe_slots_;  // keyframe_seconds in slots
     int64_t last_keyframe_ = -1;
+    bool keyframe_requested_ = false;
     std::string error_;
 };
 

@@ -4,24 +4,70 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cstring>
 
 #include "../../common/error.hpp"
-
-extern "C" {
-#include <libavutil/opt.h>
-}
 
 namespace rec {
 namespace {
 
 // libavformat writes through this buffer; 64 KiB keeps syscalls few at screen bit rates.
 constexpr int io_buffer_bytes = 64 * 1024;
-// Clusters of at most 1 s: what a crash can lose is the cluster being written.
+// What a crash can lose: the Matroska cluster or MP4 fragment being written. 1 s of it.
 constexpr int cluster_milliseconds = 1000;
+constexpr int fragment_microseconds = 1'000'000;
+
+const char* format_name(Container c) {
+    switch (c) {
+        case Container::mkv: return "matroska";
+        case Container::mpegts: return "mpegts";
+        case Container::mp4:
+        case Container::mp4_final: return "mp4";
+    }
+    return "matroska";
+}
+
+AVDictionary* header_options(Container c) {
+    AVDictionary* options = nullptr;
+    switch (c) {
+        case Container::mkv:
+            av_dict_set_int(&options, "cluster_time_limit", cluster_milliseconds, 0);
+            break;
+        case Container::mp4:
+            // A fragment at every keyframe and at least every second, the index up front empty.
+            av_dict_set(&options, "movflags", "frag_keyframe+empty_moov+default_base_moof", 0);
+            av_dict_set_int(&options, "frag_duration", fragment_microseconds, 0);
+            break;
+        case Container::mp4_final:
+            av_dict_set(&options, "movflags", "faststart", 0);
+            break;
+        case Container::mpegts:
+            break;
+    }
+    return options;
+}
 
 }  // namespace
 
-Muxer::Muxer(OutputFile file, const char* format) : fd_(std::move(file.fd)), path_(file.path) {
+Container parse_container(const std::string& name) {
+    if (name == "mp4") return Container::mp4;
+    if (name == "mpegts") return Container::mpegts;
+    return Container::mkv;
+}
+
+const char* extension(Container c) {
+    switch (c) {
+        case Container::mkv: return "mkv";
+        case Container::mpegts: return "ts";
+        case Container::mp4:
+        case Container::mp4_final: return "mp4";
+    }
+    return "mkv";
+}
+
+Muxer::Muxer(OutputFile file, Container container)
+    : fd_(std::move(file.fd)), path_(file.path), container_(container) {
+    const char* format = format_name(container);
     if (int err = avformat_alloc_output_context2(&format_, nullptr, format, nullptr); err < 0)
         throw Error(ErrorCode::output_failed,
                     fmt::format("container {}: {}", format, av_error_text(err)));
@@ -30,30 +76,30 @@ Muxer::Muxer(OutputFile file, const char* format) : fd_(std::move(file.fd)), pat
                              &Muxer::seek);
     format_->pb = io_;
     format_->flags |= AVFMT_FLAG_CUSTOM_IO | AVFMT_FLAG_FLUSH_PACKETS;
+    // MP4's faststart reads the file back by name to move the index to the front.
+    format_->url = av_strdup(path_.c_str());
 }
 
 Muxer::~Muxer() {
-    if (!finished_ && format_) {
-        // Not finished (a failed start): flush what there is so the file is not cut mid-buffer.
-        avio_flush(io_);
-    }
+    if (!finished_ && io_) avio_flush(io_);  // a failed start: keep what there is whole
     if (io_) av_freep(&io_->buffer);
     avio_context_free(&io_);
     avformat_free_context(format_);
 }
 
-int Muxer::add_stream(const AVCodecContext& codec, const char* title) {
+int Muxer::add_stream(const AVCodecParameters& codec, AVRational time_base,
+                      AVRational frame_rate, const std::string& title) {
     AVStream* stream = avformat_new_stream(format_, nullptr);
-    avcodec_parameters_from_context(stream->codecpar, &codec);
-    stream->time_base = codec.time_base;
-    stream->avg_frame_rate = codec.framerate;
-    av_dict_set(&stream->metadata, "title", title, 0);
+    avcodec_parameters_copy(stream->codecpar, &codec);
+    stream->codecpar->codec_tag = 0;  // let each container choose its own tag
+    stream->time_base = time_base;
+    stream->avg_frame_rate = frame_rate;
+    av_dict_set(&stream->metadata, "title", title.c_str(), 0);
     return stream->index;
 }
 
 void Muxer::begin() {
-    AVDictionary* options = nullptr;
-    av_dict_set_int(&options, "cluster_time_limit", cluster_milliseconds, 0);
+    AVDictionary* options = header_options(container_);
     const int err = avformat_write_header(format_, &options);
     av_dict_free(&options);
     if (err < 0)
@@ -64,7 +110,6 @@ void Muxer::begin() {
 }
 
 bool Muxer::write(AVPacket& packet, int stream, AVRational time_base) {
-    std::lock_guard lock(mutex_);
     packet.stream_index = stream;
     av_packet_rescale_ts(&packet, time_base, format_->streams[stream]->time_base);
     if (int err = av_interleaved_write_frame(format_, &packet); err < 0) {
@@ -75,7 +120,6 @@ bool Muxer::write(AVPacket& packet, int stream, AVRational time_base) {
 }
 
 bool Muxer::finish() {
-    std::lock_guard lock(mutex_);
     finished_ = true;
     bool ok = av_write_trailer(format_) >= 0;
     avio_flush(io_);
@@ -92,10 +136,11 @@ int Muxer::write_packet(void* opaque, uint8_t* data, int size) {
         const ssize_t n = ::write(self->fd_.get(), data + done, size - done);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
-            const int err = errno;
+            self->errno_ = errno;
             if (self->error_.empty())
-                self->error_ = fmt::format("writing {}: {}", self->path_.string(), strerror(err));
-            return AVERROR(err);
+                self->error_ =
+                    fmt::format("writing {}: {}", self->path_.string(), strerror(self->errno_));
+            return AVERROR(self->errno_);
         }
         done += static_cast<int>(n);
         self->position_ += n;

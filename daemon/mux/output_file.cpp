@@ -1,9 +1,13 @@
 #include "output_file.hpp"
 
 #include <fcntl.h>
+#include <pwd.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -23,7 +27,35 @@ void replace_all(std::string& text, const std::string& from, const std::string& 
                 fmt::format("cannot {} {}: {}", what, path.string(), std::strerror(errno)));
 }
 
+// Only characters a file name template allows (config.cpp), so a name cannot smuggle a '/'.
+std::string safe(std::string text) {
+    for (auto& c : text)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') c = '_';
+    return text;
+}
+
 }  // namespace
+
+std::string user_name() {
+    const passwd* pw = getpwuid(getuid());
+    return safe(pw ? pw->pw_name : std::to_string(getuid()));
+}
+
+std::string host_name() {
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    return safe(host);
+}
+
+std::optional<uint64_t> free_bytes(const std::filesystem::path& directory) {
+    auto dir = directory;
+    struct statvfs st {};
+    while (statvfs(dir.c_str(), &st) != 0) {
+        if (!dir.has_parent_path() || dir.parent_path() == dir) return std::nullopt;
+        dir = dir.parent_path();
+    }
+    return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
+}
 
 std::string expand_template(const OutputName& name, std::tm t) {
     std::string text = name.file_template;
@@ -31,6 +63,12 @@ std::string expand_template(const OutputName& name, std::tm t) {
     replace_all(text, "{time}", fmt::format("{:%H-%M-%S}", t));
     replace_all(text, "{name}", name.name);
     replace_all(text, "{session}", name.session);
+    replace_all(text, "{user}", user_name());
+    replace_all(text, "{host}", host_name());
+    if (text.find("{seq}") != std::string::npos)
+        replace_all(text, "{seq}", fmt::format("{:03}", name.seq));
+    else if (name.seq > 1)
+        text += fmt::format("_{:03}", name.seq);
     return text;
 }
 

@@ -1,7 +1,9 @@
 #pragma once
 // Creates a recording's file: only inside the output directory, never over an existing file,
 // never through a symlink. Called on a worker thread when a session starts.
+#include <ctime>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "../../common/unique_fd.hpp"
@@ -14,10 +16,12 @@ struct OutputFile {
 };
 
 struct OutputName {
-    std::string file_template;  // validated by the config: {date} {time} {name} {session}
+    // Validated by the config: {date} {time} {name} {session} {user} {host} {seq}
+    std::string file_template;
     std::string name;
     std::string session;
     std::string extension;  // "mkv"
+    int seq = 1;            // segment number; a template without {seq} gets "_002"... from 2 on
 };
 
 // Creates `directory` (and parents) if missing, then the file named by the template, adding
@@ -26,5 +30,13 @@ OutputFile create_output_file(const std::filesystem::path& directory, const Outp
 
 // The template with its placeholders filled; exposed for tests.
 std::string expand_template(const OutputName& name, std::tm local_time);
+
+// This process's user and this machine's name, as {user} and {host} put them in file names.
+std::string user_name();
+std::string host_name();
+
+// Free space, in bytes, of the file system holding `directory` (or its nearest existing
+// parent); nothing if it cannot be told.
+std::optional<uint64_t> free_bytes(const std::filesystem::path& directory);
 
 }  // namespace rec
