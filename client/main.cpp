@@ -34,8 +34,9 @@ struct Command {
 Command add_start(CLI::App& app) {
     struct Fields {
         std::string display, region, monitor, name, system_device, mic_device, codec;
+        std::string container, encoder, video_codec, quality, size;
         int fps = 0;
-        bool no_system = false, no_mic = false;
+        bool no_system = false, no_mic = false, strict = false;
     };
     auto f = std::make_shared<Fields>();
     auto* sub = app.add_subcommand("start", "Start a recording; prints its id and file");
@@ -62,6 +63,19 @@ Command add_start(CLI::App& app) {
     auto* codec =
         sub->add_option("--audio-codec", f->codec, "aac or opus (default: recd's config)")
             ->type_name("CODEC");
+    auto* container = sub->add_option("--container", f->container, "mkv, mp4 or mpegts")
+                          ->type_name("FORMAT");
+    auto* encoder = sub->add_option("--encoder", f->encoder,
+                                    "nvenc or x264 (default: recd's order of preference)")
+                        ->type_name("NAME");
+    sub->add_flag("--strict", f->strict, "fail if --encoder does not work, instead of falling back")
+        ->needs(encoder);
+    auto* video_codec =
+        sub->add_option("--codec", f->video_codec, "h264 or hevc")->type_name("CODEC");
+    auto* quality =
+        sub->add_option("--quality", f->quality, "low, medium or high")->type_name("LEVEL");
+    auto* size = sub->add_option("--size", f->size, "scale to this size (aspect kept)")
+                     ->type_name("WxH");
     // Only the options given are sent: recd fills in its defaults and validates everything.
     return {sub, [=] {
                 Json request = {{"cmd", "start"}};
@@ -77,6 +91,12 @@ Command add_start(CLI::App& app) {
                 if (mic_device->count()) audio["mic_device"] = f->mic_device;
                 if (codec->count()) audio["codec"] = f->codec;
                 if (!audio.empty()) request["audio"] = audio;
+                if (container->count()) request["container"] = f->container;
+                if (encoder->count()) request["encoder"] = f->encoder;
+                if (f->strict) request["strict"] = true;
+                if (video_codec->count()) request["codec"] = f->video_codec;
+                if (quality->count()) request["quality"] = f->quality;
+                if (size->count()) request["size"] = f->size;
                 return request;
             }};
 }
@@ -186,6 +206,9 @@ int main(int argc, char** argv) {
         add_with_id(app, "status", "Show one session, or recd and all sessions"),
         add_with_id(app, "pause", "Pause a recording (the only one if no ID): the pause is cut out"),
         add_with_id(app, "resume", "Resume a paused recording"),
+        add_with_id(app, "split", "Start a new file (at a keyframe, nothing lost or repeated)"),
+        add_plain(app, "encoders", "encoders",
+                  "List the video encoders, whether each works here, and why not"),
         add_plain(app, "devices", "devices", "List the audio server's sinks and sources"),
         add_plain(app, "list", "list", "List sessions: ID NAME STATE DURATION FILE"),
         add_plain(app, "ping", "hello", "Check that recd answers; prints its version and pid"),

@@ -120,7 +120,8 @@ std::string session_block(const Json& s) {
                 {"region", region_of(s, true)},
                 {"fps", text(s, "fps")},
                 {"file", text(s, "file")},
-                {"encoder", text(s, "encoder")},
+                {"encoder", text(s, "encoder") + " " + text(s, "codec") + " in " +
+                                text(s, "container")},
                 {"duration", seconds(s, "duration")},
                 {"frames", frames(s)},
                 {"bytes", bytes(s, "bytes")}};
@@ -134,6 +135,18 @@ std::string session_block(const Json& s) {
                             fixed(t, "offset_ms", 1)));
         if (tracks->empty()) lines.emplace_back("audio", "none");
     }
+    if (auto* why = field(s, "encoder_fallback_reason")) lines.emplace_back("passed over", text(why));
+    if (auto* files = field(s, "files"); files && files->is_array())
+        for (auto& f : *files)
+            lines.emplace_back("closed file", fmt::format("{}  {}  ({})", text(f, "file"),
+                                                          seconds(f, "duration"),
+                                                          text(f, "end_reason")));
+    if (auto* hooks = field(s, "hooks"); hooks && hooks->is_array())
+        for (auto& h : *hooks)
+            lines.emplace_back("hook", fmt::format("{}: {}{}", text(h, "file"), text(h, "state"),
+                                                   field(h, "exit_code")
+                                                       ? ", exit " + text(h, "exit_code")
+                                                       : ""));
     if (auto* warnings = field(s, "warnings"); warnings && warnings->is_array())
         for (auto& w : *warnings) lines.emplace_back("warning", text(&w));
     if (auto error = error_of(s); !error.empty()) lines.emplace_back("error", error);
@@ -227,6 +240,17 @@ std::string render_devices(const Json& reply) {
     return out;
 }
 
+std::string render_encoders(const Json& reply) {
+    std::string out;
+    auto* list = field(reply, "encoders");
+    for (auto& e : list && list->is_array() ? *list : Json::array()) {
+        const bool ok = field(e, "available") && *field(e, "available") == true;
+        out += fmt::format("{:<6} {:<5} {:<11} {}\n", text(e, "name"), text(e, "codec"),
+                           text(e, "ffmpeg"), ok ? "available" : "unavailable: " + text(e, "reason"));
+    }
+    return out.empty() ? "no encoders\n" : out;
+}
+
 std::string render_shutdown(const Json& reply) {
     std::string out;
     for (auto& s : sessions_of(reply)) out += file_line(s);
@@ -242,7 +266,8 @@ std::string render(std::string_view cmd, const Json& reply) {
     if (cmd == "list") return render_list(reply);
     if (cmd == "hello") return render_hello(reply);
     if (cmd == "shutdown") return render_shutdown(reply);
-    if (cmd == "pause" || cmd == "resume") return render_state(reply);
+    if (cmd == "pause" || cmd == "resume" || cmd == "split") return render_state(reply);
+    if (cmd == "encoders") return render_encoders(reply);
     if (cmd == "devices") return render_devices(reply);
     return reply.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
 }
