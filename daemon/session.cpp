@@ -276,14 +276,10 @@ void Session::encode_loop() {
     finalize();
 }
 
-// A frame grabbed at t shows what changed since the previous grab: it stands for the middle
-// of that period, t - period/2. The first frame sets the session's epoch; audio refers to it.
+// The first frame sets the session's epoch; audio refers to it.
 bool Session::encode_frame(VideoTimeline& timeline, const VideoFrame& frame) {
-    const auto half_period = std::chrono::duration_cast<Clock::duration>(
-        Seconds(0.5 / options_.video.fps));
-    const TimePoint shown = frame.time - half_period;
-    clock_.set_epoch(shown);
-    const auto media = clock_.media_time(shown);
+    clock_.set_epoch(frame.time);
+    const auto media = clock_.media_time(frame.time);
     const auto slot = media ? timeline.place(*media) : std::nullopt;
     if (!slot) {
         ++skipped_;  // paused, after the stop, or a second grab in one slot

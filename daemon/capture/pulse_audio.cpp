@@ -237,10 +237,11 @@ void PulseAudioSource::on_read(size_t) {
     const void* data = nullptr;
     size_t bytes = 0;
     while (stream_ && pa_stream_peek(stream_, &data, &bytes) == 0 && bytes > 0) {
-        if (data) {  // a hole (data == nullptr) is skipped: the timeline sees the gap
-            pa_usec_t latency = 0;
-            int negative = 0;
-            if (pa_stream_get_latency(stream_, &latency, &negative) != 0) latency = 0;
+        pa_usec_t latency = 0;
+        int negative = 0;
+        // A hole (data == nullptr) is skipped: the timeline sees the gap. So is data read before
+        // libpulse has the stream's timing: without its latency it cannot be placed.
+        if (data && pa_stream_get_latency(stream_, &latency, &negative) == 0) {
             const auto age = std::chrono::microseconds(negative ? -static_cast<int64_t>(latency)
                                                                 : static_cast<int64_t>(latency));
             on_chunk_(static_cast<const float*>(data), static_cast<int64_t>(bytes / frame_bytes),

@@ -168,8 +168,11 @@ GrabStatus X11Screen::grab(VideoFrame& out) {
     xcb_xfixes_get_cursor_image_cookie_t cursor_cookie{};
     if (cursor_) cursor_cookie = xcb_xfixes_get_cursor_image(conn_);
     xcb_generic_error_t* error = nullptr;
+    const auto asked = Clock::now();
     const uint8_t* pixels = read_image(&error);
-    out.time = Clock::now();
+    // The server copies the screen somewhere between request and reply: the midpoint is the
+    // best estimate of the instant the picture shows.
+    out.time = asked + (Clock::now() - asked) / 2;
     if (!pixels) {
         const int code = error ? error->error_code : 0;
         free(error);

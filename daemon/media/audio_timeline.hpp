@@ -7,8 +7,12 @@
 //   - more than max_step (50 ms) behind: a gap (suspended source, server stall) -> silence;
 //   - more than max_step ahead: an overlap -> the chunk's first samples are dropped;
 //   - otherwise it is drift of the device clock against the steady clock, corrected smoothly by
-//     stretching or squeezing the resampling by at most max_correction (a PI controller on
-//     the smoothed offset, as SimpleScreenRecorder's Synchronizer does).
+//     stretching or squeezing the resampling by at most max_correction (a PI controller, as
+//     SimpleScreenRecorder's Synchronizer does).
+// Read times jitter by milliseconds (scheduling, latency interpolation). The controller does
+// not steer on them: it steers on the device clock fitted to them, a least-squares line of
+// read time against samples delivered (forgetting over ~30 s), which is smooth yet follows a
+// real clock's drift.
 #include <cstdint>
 
 namespace rec {
@@ -31,6 +35,18 @@ public:
     // Forget the offset history: the next chunk is aligned exactly (a new device or stream).
     void reset() { aligned_ = false; }
 
+    // The device clock: start times fitted against samples delivered since the last alignment.
+    class ClockFit {
+    public:
+        void reset() { *this = ClockFit{}; }
+        void add(double delivered, double start);  // seconds of samples delivered, read time
+        double at(double delivered) const;         // the fitted start time
+        bool ready() const { return weight_ > 25; }  // ~0.5 s of chunks
+
+    private:
+        double weight_ = 0, x_ = 0, y_ = 0, xx_ = 0, xy_ = 0;  // decayed sums
+    };
+
     double offset_ms() const { return smoothed_ / rate_ * 1000; }  // + means audio late
     double correction_ppm() const { return correction_ / rate_ * 1e6; }
     int64_t silence_frames() const { return silence_total_; }
@@ -38,7 +54,9 @@ public:
 private:
     const int rate_;
     bool aligned_ = false;
-    double smoothed_ = 0;      // offset in frames, low-pass filtered
+    ClockFit fit_;
+    int64_t delivered_ = 0;    // input frames since the last alignment
+    double smoothed_ = 0;      // offset in frames from the fitted clock
     double integral_ = 0;      // frame-seconds: the PI controller's memory of lasting drift
     double correction_ = 0;    // frames per second being added (+) or removed (-)
     double carry_ = 0;         // fraction of a frame of correction not yet applied

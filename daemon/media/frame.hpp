@@ -8,7 +8,7 @@ namespace rec {
 
 struct VideoFrame {
     FramePtr frame;   // packed BGR0/BGRA, the region's size
-    TimePoint time;   // steady_clock, taken right after the grab
+    TimePoint time;   // steady_clock: the instant the picture shows (mid-grab)
 };
 
 }  // namespace rec
