@@ -57,14 +57,13 @@ Command add_start(CLI::App& app) {
                         "PulseAudio source recorded as system sound (default: the default "
                         "sink's monitor)")
             ->type_name("NAME");
-    auto* mic_device = sub->add_option("--mic-device", f->mic_device,
-                                       "PulseAudio source recorded as microphone")
-                           ->type_name("NAME");
-    auto* codec =
-        sub->add_option("--audio-codec", f->codec, "aac or opus (default: recd's config)")
-            ->type_name("CODEC");
-    auto* container = sub->add_option("--container", f->container, "mkv, mp4 or mpegts")
-                          ->type_name("FORMAT");
+    auto* mic_device =
+        sub->add_option("--mic-device", f->mic_device, "PulseAudio source recorded as microphone")
+            ->type_name("NAME");
+    auto* codec = sub->add_option("--audio-codec", f->codec, "aac or opus (default: recd's config)")
+                      ->type_name("CODEC");
+    auto* container =
+        sub->add_option("--container", f->container, "mkv, mp4 or mpegts")->type_name("FORMAT");
     auto* encoder = sub->add_option("--encoder", f->encoder,
                                     "nvenc or x264 (default: recd's order of preference)")
                         ->type_name("NAME");
@@ -74,8 +73,8 @@ Command add_start(CLI::App& app) {
         sub->add_option("--codec", f->video_codec, "h264 or hevc")->type_name("CODEC");
     auto* quality =
         sub->add_option("--quality", f->quality, "low, medium or high")->type_name("LEVEL");
-    auto* size = sub->add_option("--size", f->size, "scale to this size (aspect kept)")
-                     ->type_name("WxH");
+    auto* size =
+        sub->add_option("--size", f->size, "scale to this size (aspect kept)")->type_name("WxH");
     // Only the options given are sent: recd fills in its defaults and validates everything.
     return {sub, [=] {
                 Json request = {{"cmd", "start"}};
@@ -204,7 +203,8 @@ int main(int argc, char** argv) {
         add_start(app),
         add_stop(app),
         add_with_id(app, "status", "Show one session, or recd and all sessions"),
-        add_with_id(app, "pause", "Pause a recording (the only one if no ID): the pause is cut out"),
+        add_with_id(app, "pause",
+                    "Pause a recording (the only one if no ID): the pause is cut out"),
         add_with_id(app, "resume", "Resume a paused recording"),
         add_with_id(app, "split", "Start a new file (at a keyframe, nothing lost or repeated)"),
         add_plain(app, "encoders", "encoders",

@@ -113,18 +113,18 @@ std::string aligned(const Lines& lines) {
 }
 
 std::string session_block(const Json& s) {
-    Lines lines{{"id", text(s, "id")},
-                {"name", text(s, "name")},
-                {"state", text(s, "state")},
-                {"display", text(s, "display")},
-                {"region", region_of(s, true)},
-                {"fps", text(s, "fps")},
-                {"file", text(s, "file")},
-                {"encoder", text(s, "encoder") + " " + text(s, "codec") + " in " +
-                                text(s, "container")},
-                {"duration", seconds(s, "duration")},
-                {"frames", frames(s)},
-                {"bytes", bytes(s, "bytes")}};
+    Lines lines{
+        {"id", text(s, "id")},
+        {"name", text(s, "name")},
+        {"state", text(s, "state")},
+        {"display", text(s, "display")},
+        {"region", region_of(s, true)},
+        {"fps", text(s, "fps")},
+        {"file", text(s, "file")},
+        {"encoder", text(s, "encoder") + " " + text(s, "codec") + " in " + text(s, "container")},
+        {"duration", seconds(s, "duration")},
+        {"frames", frames(s)},
+        {"bytes", bytes(s, "bytes")}};
     if (auto* tracks = field(s, "audio"); tracks && tracks->is_array()) {
         for (auto& t : *tracks)
             lines.emplace_back(
@@ -135,18 +135,18 @@ std::string session_block(const Json& s) {
                             fixed(t, "offset_ms", 1)));
         if (tracks->empty()) lines.emplace_back("audio", "none");
     }
-    if (auto* why = field(s, "encoder_fallback_reason")) lines.emplace_back("passed over", text(why));
+    if (auto* why = field(s, "encoder_fallback_reason"))
+        lines.emplace_back("passed over", text(why));
     if (auto* files = field(s, "files"); files && files->is_array())
         for (auto& f : *files)
-            lines.emplace_back("closed file", fmt::format("{}  {}  ({})", text(f, "file"),
-                                                          seconds(f, "duration"),
-                                                          text(f, "end_reason")));
+            lines.emplace_back("closed file",
+                               fmt::format("{}  {}  ({})", text(f, "file"), seconds(f, "duration"),
+                                           text(f, "end_reason")));
     if (auto* hooks = field(s, "hooks"); hooks && hooks->is_array())
         for (auto& h : *hooks)
-            lines.emplace_back("hook", fmt::format("{}: {}{}", text(h, "file"), text(h, "state"),
-                                                   field(h, "exit_code")
-                                                       ? ", exit " + text(h, "exit_code")
-                                                       : ""));
+            lines.emplace_back(
+                "hook", fmt::format("{}: {}{}", text(h, "file"), text(h, "state"),
+                                    field(h, "exit_code") ? ", exit " + text(h, "exit_code") : ""));
     if (auto* warnings = field(s, "warnings"); warnings && warnings->is_array())
         for (auto& w : *warnings) lines.emplace_back("warning", text(&w));
     if (auto error = error_of(s); !error.empty()) lines.emplace_back("error", error);
@@ -229,8 +229,8 @@ std::string render_devices(const Json& reply) {
         out += std::string(kind) + ":\n";
         auto* list = field(reply, kind);
         if (!list || !list->is_array() || list->empty()) out += "  none\n";
-        const auto* default_name = field(reply, kind == std::string("sinks") ? "default_sink"
-                                                                            : "default_source");
+        const auto* default_name =
+            field(reply, kind == std::string("sinks") ? "default_sink" : "default_source");
         for (auto& d : list && list->is_array() ? *list : Json::array()) {
             const bool is_default = default_name && text(default_name) == text(d, "name");
             out += fmt::format("  {} {}  {}\n", is_default ? "*" : " ", text(d, "name"),
@@ -245,8 +245,9 @@ std::string render_encoders(const Json& reply) {
     auto* list = field(reply, "encoders");
     for (auto& e : list && list->is_array() ? *list : Json::array()) {
         const bool ok = field(e, "available") && *field(e, "available") == true;
-        out += fmt::format("{:<6} {:<5} {:<11} {}\n", text(e, "name"), text(e, "codec"),
-                           text(e, "ffmpeg"), ok ? "available" : "unavailable: " + text(e, "reason"));
+        out +=
+            fmt::format("{:<6} {:<5} {:<11} {}\n", text(e, "name"), text(e, "codec"),
+                        text(e, "ffmpeg"), ok ? "available" : "unavailable: " + text(e, "reason"));
     }
     return out.empty() ? "no encoders\n" : out;
 }

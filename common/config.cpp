@@ -1,6 +1,7 @@
 #include "config.hpp"
 
 #include <fmt/format.h>
+#include <toml++/toml.h>
 
 #include <algorithm>
 #include <array>
@@ -10,7 +11,6 @@
 #include <regex>
 #include <set>
 #include <sstream>
-#include <toml++/toml.h>
 
 namespace rec {
 namespace {
@@ -52,8 +52,8 @@ public:
         if (!table_) return;
         for (auto& [key, node] : *table_)
             if (!known_.count(std::string(key.str())))
-                config_.warnings.push_back(fmt::format("{}: unknown key {}.{} ignored", source_,
-                                                       name_, key.str()));
+                config_.warnings.push_back(
+                    fmt::format("{}: unknown key {}.{} ignored", source_, name_, key.str()));
     }
 
     void get(const char* key, std::string& out) {
@@ -183,7 +183,8 @@ void read_output(const toml::table& root, const std::string& source, Config& con
     if (!std::regex_match(o.file_template, allowed) || o.file_template.front() == '.')
         s.fail("file_template",
                "may hold only A-Z a-z 0-9 . _ - and {date} {time} {name} {session} {user} {host} "
-               "{seq}, not start with '.', got \"" + o.file_template + "\"");
+               "{seq}, not start with '.', got \"" +
+                   o.file_template + "\"");
     s.get("container", o.container, containers);
     s.get("segment_seconds", o.segment_seconds, 0.0, 86400.0);
     s.get("segment_megabytes", o.segment_megabytes, 0, 1'000'000);
@@ -237,8 +238,8 @@ Config parse_config(const std::string& text, const std::string& source) {
         root = toml::parse(text, source);
     } catch (const toml::parse_error& e) {
         const auto& where = e.source().begin;
-        throw ConfigError(fmt::format("{}:{}:{}: {}", source, where.line, where.column,
-                                      e.description()));
+        throw ConfigError(
+            fmt::format("{}:{}:{}: {}", source, where.line, where.column, e.description()));
     }
     Config config;
     static const std::set<std::string> sections{"video", "audio", "output", "log", "control"};

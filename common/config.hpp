@@ -10,11 +10,11 @@
 namespace rec {
 
 struct VideoConfig {
-    std::string display;  // empty: $DISPLAY
-    int fps = 30;         // 1..240
+    std::string display;                                // empty: $DISPLAY
+    int fps = 30;                                       // 1..240
     std::vector<std::string> encoder{"nvenc", "x264"};  // preference; x264 always works
-    std::string codec = "h264";                          // h264 or hevc (hevc needs nvenc)
-    std::string quality = "medium";                      // low, medium, high
+    std::string codec = "h264";                         // h264 or hevc (hevc needs nvenc)
+    std::string quality = "medium";                     // low, medium, high
     std::optional<int> crf;         // 0..51: overrides the quality's CRF (x264) / CQ (NVENC)
     int bitrate_kbps = 0;           // > 0: average bit rate instead of constant quality
     std::string size;               // "WxH": scale to this size (letterboxed); "": as captured

@@ -117,7 +117,7 @@ bool AudioTrack::write(const float* samples, int64_t frames, int compensation) {
 ipc::Json AudioTrack::status() const {
     return {{"track", title()},
             {"device", source_->device()},
-            {"state", stopped_         ? "stopped"
+            {"state", stopped_               ? "stopped"
                       : source_->connected() ? "recording"
                                              : "reconnecting"},
             {"samples", written_.load()},

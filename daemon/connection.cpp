@@ -57,16 +57,16 @@ void Connection::handle(std::string line) {
 
 void Connection::read() {
     watch_partial_message();
-    socket_.async_read_some(asio::buffer(chunk_), [self = shared_from_this()](
-                                                      boost::system::error_code ec, size_t n) {
-        if (ec == asio::error::eof) {
-            self->eof_ = true;
-        } else if (ec) {
-            return self->close();
-        }
-        self->pending_.append(self->chunk_.data(), n);
-        self->next();
-    });
+    socket_.async_read_some(asio::buffer(chunk_),
+                            [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+                                if (ec == asio::error::eof) {
+                                    self->eof_ = true;
+                                } else if (ec) {
+                                    return self->close();
+                                }
+                                self->pending_.append(self->chunk_.data(), n);
+                                self->next();
+                            });
 }
 
 // A client that sends part of a line and then nothing is closed after partial_message_timeout.
@@ -85,13 +85,13 @@ void Connection::watch_partial_message() {
 void Connection::send(std::string reply, bool then_close) {
     if (closed_) return;
     auto buffer = std::make_shared<std::string>(std::move(reply));
-    asio::async_write(socket_, asio::buffer(*buffer),
-                      [self = shared_from_this(), buffer, then_close](boost::system::error_code ec,
-                                                                      size_t) {
-                          self->busy_ = false;
-                          if (ec || then_close) return self->close();
-                          self->next();
-                      });
+    asio::async_write(
+        socket_, asio::buffer(*buffer),
+        [self = shared_from_this(), buffer, then_close](boost::system::error_code ec, size_t) {
+            self->busy_ = false;
+            if (ec || then_close) return self->close();
+            self->next();
+        });
 }
 
 void Connection::close_after_replies() {

@@ -1,15 +1,15 @@
 #include "dispatcher.hpp"
 
-#include "../common/log.hpp"
-#include "capture/pulse_audio.hpp"
-#include "encode/probe.hpp"
-
 #include <fmt/format.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <map>
 #include <regex>
+
+#include "../common/log.hpp"
+#include "capture/pulse_audio.hpp"
+#include "encode/probe.hpp"
 
 namespace rec {
 namespace {
@@ -52,13 +52,12 @@ std::string error_reply_for(const Json& id, std::exception_ptr error) {
 
 void Dispatcher::handle(std::string_view line, ReplyFn reply) {
     static const std::map<std::string, Handler, std::less<>> handlers{
-        {"hello", &Dispatcher::hello},   {"ping", &Dispatcher::hello},
-        {"start", &Dispatcher::start},   {"stop", &Dispatcher::stop},
-        {"status", &Dispatcher::status}, {"list", &Dispatcher::list},
-        {"pause", &Dispatcher::pause},   {"resume", &Dispatcher::resume},
-        {"split", &Dispatcher::split},
-        {"devices", &Dispatcher::devices}, {"encoders", &Dispatcher::encoders},
-        {"shutdown", &Dispatcher::shutdown}};
+        {"hello", &Dispatcher::hello},       {"ping", &Dispatcher::hello},
+        {"start", &Dispatcher::start},       {"stop", &Dispatcher::stop},
+        {"status", &Dispatcher::status},     {"list", &Dispatcher::list},
+        {"pause", &Dispatcher::pause},       {"resume", &Dispatcher::resume},
+        {"split", &Dispatcher::split},       {"devices", &Dispatcher::devices},
+        {"encoders", &Dispatcher::encoders}, {"shutdown", &Dispatcher::shutdown}};
     Json id;
     try {
         auto request = ipc::parse_request(line, id);
@@ -121,8 +120,8 @@ SessionOptions Dispatcher::start_options(const Json& body) const {
     const char* env_display = std::getenv("DISPLAY");
     o.display = ipc::get_string(body, "display")
                     .value_or(!ctx_.config.video.display.empty() ? ctx_.config.video.display
-                              : env_display                     ? env_display
-                                                                : "");
+                              : env_display                      ? env_display
+                                                                 : "");
     if (o.display.empty())
         fail(ErrorCode::display_unavailable,
              "no X display to record: recd has no DISPLAY and the request names none");
@@ -140,7 +139,8 @@ VideoConfig Dispatcher::video_options(const Json& body) const {
     if (auto size = ipc::get_string(body, "size")) {
         static const std::regex valid(R"([1-9]\d{0,4}x[1-9]\d{0,4})");
         if (!std::regex_match(*size, valid))
-            fail(ErrorCode::invalid_argument, "size must be WxH (e.g. 1280x720), got \"" + *size + "\"");
+            fail(ErrorCode::invalid_argument,
+                 "size must be WxH (e.g. 1280x720), got \"" + *size + "\"");
         int w = 0, h = 0;
         std::sscanf(size->c_str(), "%dx%d", &w, &h);
         if (w < 16 || h < 16 || w > 8192 || h > 8192 || w % 2 || h % 2)
@@ -193,7 +193,8 @@ std::vector<std::shared_ptr<Session>> Dispatcher::stop_targets(const Json& body)
         std::string ids;
         for (const auto& s : active) ids += (ids.empty() ? "" : ", ") + s->id();
         fail(ErrorCode::ambiguous,
-             fmt::format("{} sessions are recording ({}): name one, or stop all", active.size(), ids));
+             fmt::format("{} sessions are recording ({}): name one, or stop all", active.size(),
+                         ids));
     }
     return active;
 }
@@ -202,12 +203,15 @@ void Dispatcher::stop(const ipc::Request& request, ReplyFn& reply) {
     const bool all = ipc::get_bool(request.body, "all").value_or(false);
     auto targets = stop_targets(request.body);
     for (const auto& s : targets) s->request_stop();
-    offload([targets] { for (const auto& s : targets) s->wait(); },
-            [targets, all, id = request.id, reply](std::exception_ptr error) {
-                if (error) return reply(error_reply_for(id, error));
-                if (all) return reply(ipc::ok_reply(id, {{"sessions", session_list(targets)}}));
-                reply(ipc::ok_reply(id, {{"session", targets.front()->status()}}));
-            });
+    offload(
+        [targets] {
+            for (const auto& s : targets) s->wait();
+        },
+        [targets, all, id = request.id, reply](std::exception_ptr error) {
+            if (error) return reply(error_reply_for(id, error));
+            if (all) return reply(ipc::ok_reply(id, {{"sessions", session_list(targets)}}));
+            reply(ipc::ok_reply(id, {{"session", targets.front()->status()}}));
+        });
 }
 
 // The session a pause/resume names, or the only one that is recording or paused.

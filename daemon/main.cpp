@@ -12,14 +12,12 @@
 #include "instance_lock.hpp"
 #include "server.hpp"
 
-
 int main(int argc, char** argv) {
     CLI::App app{"recd: records the screen of this login session; control it with recctl"};
     std::string config_path, socket_arg, log_level, log_file;
     app.add_option("--config", config_path,
                    "config file (default: $XDG_CONFIG_HOME/recd/recd.toml, /etc/recd/recd.toml)");
-    app.add_option("--socket", socket_arg,
-                   "control socket (default: $XDG_RUNTIME_DIR/recd.sock)");
+    app.add_option("--socket", socket_arg, "control socket (default: $XDG_RUNTIME_DIR/recd.sock)");
     app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical, off")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
     app.add_option("--log-file", log_file, "also log to this file");
@@ -37,8 +35,8 @@ int main(int argc, char** argv) {
     rec::setup_logging(log_level.empty() ? config.log.level : log_level,
                        log_file.empty() ? config.log.file : log_file);
     for (const auto& warning : config.warnings) spdlog::warn("{}", warning);
-    rec::install_ffmpeg_log();  // FFmpeg's errors go to our log, its chatter nowhere
-    std::signal(SIGPIPE, SIG_IGN);   // a client that hangs up is an error code, not a signal
+    rec::install_ffmpeg_log();      // FFmpeg's errors go to our log, its chatter nowhere
+    std::signal(SIGPIPE, SIG_IGN);  // a client that hangs up is an error code, not a signal
 
     const auto socket = rec::ipc::socket_path(socket_arg, config.control.socket);
     try {

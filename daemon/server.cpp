@@ -68,8 +68,8 @@ void Server::accept() {
     acceptor_.async_accept([this](boost::system::error_code ec, Local::socket socket) {
         if (ec == asio::error::operation_aborted || shutting_down_) return;
         if (!ec) {
-            auto connection = std::make_shared<Connection>(
-                std::move(socket), dispatcher_, [this](Connection* c) {
+            auto connection =
+                std::make_shared<Connection>(std::move(socket), dispatcher_, [this](Connection* c) {
                     std::erase_if(connections_, [c](const auto& p) { return p.get() == c; });
                 });
             connections_.insert(connection);

@@ -28,12 +28,18 @@ constexpr size_t video_queue_frames = 6;
 
 std::string_view to_string(SessionState state) {
     switch (state) {
-        case SessionState::starting: return "starting";
-        case SessionState::recording: return "recording";
-        case SessionState::paused: return "paused";
-        case SessionState::stopping: return "stopping";
-        case SessionState::stopped: return "stopped";
-        case SessionState::failed: return "failed";
+        case SessionState::starting:
+            return "starting";
+        case SessionState::recording:
+            return "recording";
+        case SessionState::paused:
+            return "paused";
+        case SessionState::stopping:
+            return "stopping";
+        case SessionState::stopped:
+            return "stopped";
+        case SessionState::failed:
+            return "failed";
     }
     return "failed";
 }
@@ -51,8 +57,8 @@ Session::~Session() {
 
 void Session::start() {
     std::lock_guard lock(lifecycle_mutex_);
-    source_ = std::make_unique<X11Screen>(
-        X11Target{options_.display, options_.region, options_.monitor});
+    source_ =
+        std::make_unique<X11Screen>(X11Target{options_.display, options_.region, options_.monitor});
     region_ = source_->region();
     open_video_encoder();
     open_audio();
@@ -60,7 +66,9 @@ void Session::start() {
     state_ = SessionState::recording;
     spdlog::info("{}: recording {} with {} audio track(s) to {}", id_, options_.display,
                  tracks_.size(), output_->current_file());
-    const auto fail = [this](ErrorCode code, const std::string& message) { this->fail(code, message); };
+    const auto fail = [this](ErrorCode code, const std::string& message) {
+        this->fail(code, message);
+    };
     for (size_t i = 0; i < tracks_.size(); ++i)
         tracks_[i]->start(*output_, video_stream_ + 1 + static_cast<int>(i), fail);
     encode_thread_ = std::thread(&Session::encode_loop, this);
@@ -69,9 +77,16 @@ void Session::start() {
 
 void Session::open_video_encoder() {
     const auto& v = options_.video;
-    VideoEncoderSettings settings{region_.width, region_.height, 0, 0, v.fps,
-                                  source_->pixel_format(), *parse_quality(v.quality), v.crf,
-                                  v.bitrate_kbps, v.keyframe_seconds};
+    VideoEncoderSettings settings{region_.width,
+                                  region_.height,
+                                  0,
+                                  0,
+                                  v.fps,
+                                  source_->pixel_format(),
+                                  *parse_quality(v.quality),
+                                  v.crf,
+                                  v.bitrate_kbps,
+                                  v.keyframe_seconds};
     if (!v.size.empty())
         std::sscanf(v.size.c_str(), "%dx%d", &settings.out_width, &settings.out_height);
     auto choice = choose_encoder(v.encoder, v.codec, options_.strict_encoder, settings);
@@ -119,8 +134,8 @@ void Session::on_file(const ClosedFile& file, bool opened) {
 ipc::Json Session::describe() const {
     const auto& v = options_.video;
     ipc::Json tracks = ipc::Json::array();
-    tracks.push_back({{"title", "screen"}, {"display", options_.display},
-                      {"region", ipc::to_json(region_)}});
+    tracks.push_back(
+        {{"title", "screen"}, {"display", options_.display}, {"region", ipc::to_json(region_)}});
     for (const auto& t : tracks_) tracks.push_back(t->status());
     return {{"recd", RECD_VERSION},
             {"session", id_},
@@ -177,9 +192,9 @@ void Session::request_stop() {
 void Session::pause() {
     auto expected = SessionState::recording;
     if (!state_.compare_exchange_strong(expected, SessionState::paused))
-        throw Error(ErrorCode::invalid_state,
-                    fmt::format("{} is {}: only a recording session can pause", id_,
-                                to_string(expected)));
+        throw Error(
+            ErrorCode::invalid_state,
+            fmt::format("{} is {}: only a recording session can pause", id_, to_string(expected)));
     clock_.pause(Clock::now());
     spdlog::info("{}: paused", id_);
 }
@@ -187,9 +202,9 @@ void Session::pause() {
 void Session::resume() {
     auto expected = SessionState::paused;
     if (!state_.compare_exchange_strong(expected, SessionState::recording))
-        throw Error(ErrorCode::invalid_state,
-                    fmt::format("{} is {}: only a paused session can resume", id_,
-                                to_string(expected)));
+        throw Error(
+            ErrorCode::invalid_state,
+            fmt::format("{} is {}: only a paused session can resume", id_, to_string(expected)));
     clock_.resume(Clock::now());
     spdlog::info("{}: resumed", id_);
 }
@@ -229,7 +244,8 @@ void Session::fail(ErrorCode code, const std::string& message) {
 void Session::capture_loop() {
     set_thread_name("vcap-" + id_);
     try {
-        const auto period = std::chrono::duration_cast<Clock::duration>(Seconds(1.0 / options_.video.fps));
+        const auto period =
+            std::chrono::duration_cast<Clock::duration>(Seconds(1.0 / options_.video.fps));
         auto deadline = Clock::now();
         std::unique_lock lock(stop_mutex_);
         while (!stop_requested_) {

@@ -12,8 +12,7 @@
 
 namespace rec::ipc {
 
-std::filesystem::path socket_path(const std::string& explicit_path,
-                                  const std::string& configured) {
+std::filesystem::path socket_path(const std::string& explicit_path, const std::string& configured) {
     if (!explicit_path.empty()) return explicit_path;
     if (const char* env = std::getenv("RECD_SOCKET"); env && *env) return env;
     if (!configured.empty()) return configured;
@@ -23,8 +22,8 @@ std::filesystem::path socket_path(const std::string& explicit_path,
 }
 
 void prepare_socket_dir(const std::filesystem::path& socket) {
-    const auto dir = socket.parent_path().empty() ? std::filesystem::path(".")
-                                                  : socket.parent_path();
+    const auto dir =
+        socket.parent_path().empty() ? std::filesystem::path(".") : socket.parent_path();
     if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
         throw Error(ErrorCode::output_failed,
                     fmt::format("cannot create {}: {}", dir.string(), std::strerror(errno)));

@@ -17,8 +17,7 @@ const char* type_name(const Json& value) { return value.type_name(); }
 
 Request parse_request(std::string_view line, Json& id_out) {
     Json body = Json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (body.is_discarded())
-        throw Error(ErrorCode::bad_request, "the request is not valid JSON");
+    if (body.is_discarded()) throw Error(ErrorCode::bad_request, "the request is not valid JSON");
     if (!body.is_object())
         throw Error(ErrorCode::bad_request,
                     fmt::format("a request must be a JSON object, got {}", type_name(body)));
@@ -94,8 +93,8 @@ Region parse_region(const Json& value) {
         invalid(fmt::format("region must be \"WxH+X+Y\" or an object, got {}", type_name(value)));
     }
     if (r.width < 2 || r.height < 2 || r.width > max_side || r.height > max_side)
-        invalid(fmt::format("region size must be 2..{} on each side, got {}x{}", max_side,
-                            r.width, r.height));
+        invalid(fmt::format("region size must be 2..{} on each side, got {}x{}", max_side, r.width,
+                            r.height));
     return r;
 }
 

@@ -1,10 +1,9 @@
 #pragma once
 // Protocol v1 (docs/protocol.md): newline-delimited JSON requests and replies. Pure functions,
 // used by recd's connections and dispatcher (io thread) and by recctl.
-#include <nlohmann/json.hpp>
-
 #include <chrono>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>

@@ -78,7 +78,8 @@ void PulseAudioSource::start(ChunkFn on_chunk) {
         while (!failed_to_start_ && pa_context_get_state(context_) != PA_CONTEXT_READY)
             pa_threaded_mainloop_wait(loop_);
         api->time_free(timer);
-        if (pa_context_get_state(context_) == PA_CONTEXT_READY) started_ = true;
+        if (pa_context_get_state(context_) == PA_CONTEXT_READY)
+            started_ = true;
         else if (pa_context_get_state(context_) == PA_CONTEXT_FAILED)
             failure = pa_strerror(pa_context_errno(context_));
         else
@@ -87,8 +88,8 @@ void PulseAudioSource::start(ChunkFn on_chunk) {
     if (!failure.empty()) {
         stop();
         throw Error(ErrorCode::audio_unavailable,
-                    fmt::format("cannot reach the PulseAudio server ({}) for {} audio",
-                                failure, kind_name(kind_)));
+                    fmt::format("cannot reach the PulseAudio server ({}) for {} audio", failure,
+                                kind_name(kind_)));
     }
 }
 
@@ -114,7 +115,8 @@ void PulseAudioSource::stop() {
 void PulseAudioSource::connect_context() {
     context_ = pa_context_new(pa_threaded_mainloop_get_api(loop_), "recd");
     pa_context_set_state_callback(
-        context_, [](pa_context*, void* user) { static_cast<PulseAudioSource*>(user)->on_context_state(); },
+        context_,
+        [](pa_context*, void* user) { static_cast<PulseAudioSource*>(user)->on_context_state(); },
         this);
     // No autospawn: recd records the session's audio server, it never starts one.
     pa_context_connect(context_, nullptr, PA_CONTEXT_NOAUTOSPAWN, nullptr);
@@ -165,8 +167,8 @@ void PulseAudioSource::on_context_state() {
 // Called when connected and whenever the server's defaults change.
 void PulseAudioSource::on_server_info(const pa_server_info* info) {
     if (!info || stopping_) return;
-    const char* name = kind_ == AudioKind::system ? info->default_sink_name
-                                                  : info->default_source_name;
+    const char* name =
+        kind_ == AudioKind::system ? info->default_sink_name : info->default_source_name;
     const std::string current = name ? name : "";
     const bool follows_default = requested_.empty();
     if (stream_ && (!follows_default || current == default_device_)) return;
@@ -180,7 +182,8 @@ void PulseAudioSource::connect_stream() {
     stream_ = pa_stream_new(context_, kind_name(kind_), &sample_spec, nullptr);
     if (!stream_) return retry_later();
     pa_stream_set_state_callback(
-        stream_, [](pa_stream*, void* user) { static_cast<PulseAudioSource*>(user)->on_stream_state(); },
+        stream_,
+        [](pa_stream*, void* user) { static_cast<PulseAudioSource*>(user)->on_stream_state(); },
         this);
     pa_stream_set_read_callback(
         stream_,
@@ -189,12 +192,13 @@ void PulseAudioSource::connect_stream() {
         },
         this);
     pa_stream_set_moved_callback(
-        stream_, [](pa_stream*, void* user) { static_cast<PulseAudioSource*>(user)->on_stream_state(); },
+        stream_,
+        [](pa_stream*, void* user) { static_cast<PulseAudioSource*>(user)->on_stream_state(); },
         this);
     pa_buffer_attr attr{};
     attr.maxlength = static_cast<uint32_t>(-1);
     attr.fragsize = fragment_bytes;
-    const char* device = !requested_.empty()           ? requested_.c_str()
+    const char* device = !requested_.empty()          ? requested_.c_str()
                          : kind_ == AudioKind::system ? "@DEFAULT_MONITOR@"
                                                       : nullptr;
     // A named device is held to: if it vanishes the stream fails and is retried by name,

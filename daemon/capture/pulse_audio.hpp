@@ -44,7 +44,7 @@ private:
     pa_context* context_ = nullptr;
     pa_stream* stream_ = nullptr;
     pa_time_event* retry_ = nullptr;
-    std::string default_device_;  // the default the current stream follows
+    std::string default_device_;    // the default the current stream follows
     bool started_ = false;          // start() succeeded: from now on failures are retried
     bool failed_to_start_ = false;  // the first connection failed or timed out
     bool stopping_ = false;

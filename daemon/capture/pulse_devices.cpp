@@ -47,9 +47,10 @@ void ask(pa_context* c, Query& q) {
         [](pa_context*, const pa_source_info* info, int eol, void* user) {
             auto& q = *static_cast<Query*>(user);
             if (eol) return void(--q.pending);
-            q.result["sources"].push_back({{"name", text(info->name)},
-                                           {"description", text(info->description)},
-                                           {"monitor_of", info->monitor_of_sink != PA_INVALID_INDEX}});
+            q.result["sources"].push_back(
+                {{"name", text(info->name)},
+                 {"description", text(info->description)},
+                 {"monitor_of", info->monitor_of_sink != PA_INVALID_INDEX}});
         },
         &q));
 }

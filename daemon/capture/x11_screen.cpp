@@ -155,11 +155,11 @@ const uint8_t* X11Screen::read_image(xcb_generic_error_t** error) {
         return rep ? shm_data_ : nullptr;
     }
     free(image_reply_);
-    image_reply_ = xcb_get_image_reply(
-        conn_,
-        xcb_get_image(conn_, XCB_IMAGE_FORMAT_Z_PIXMAP, screen_->root, r.x, r.y, r.width,
-                      r.height, ~0u),
-        error);
+    image_reply_ =
+        xcb_get_image_reply(conn_,
+                            xcb_get_image(conn_, XCB_IMAGE_FORMAT_Z_PIXMAP, screen_->root, r.x, r.y,
+                                          r.width, r.height, ~0u),
+                            error);
     return image_reply_ ? xcb_get_image_data(image_reply_) : nullptr;
 }
 

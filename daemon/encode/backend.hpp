@@ -27,7 +27,7 @@ struct Backend {
     // What the encoder is given. NVENC takes the capture's BGR0 as it is (the GPU converts);
     // x264 needs 4:2:0, converted on the CPU.
     AVPixelFormat input;
-    const char* quality_option;  // the constant-quality knob a `crf` setting overrides
+    const char* quality_option;      // the constant-quality knob a `crf` setting overrides
     std::array<Options, 3> options;  // per Quality
 };
 

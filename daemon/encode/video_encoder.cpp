@@ -61,8 +61,8 @@ void VideoEncoder::open(const VideoEncoderSettings& s) {
 // Fits the capture into the output size, aspect kept, centred (even offsets for 4:2:0).
 void VideoEncoder::set_up_conversion(const VideoEncoderSettings& s) {
     const int out_w = codec_->width, out_h = codec_->height;
-    const double scale = std::min(static_cast<double>(out_w) / s.width,
-                                  static_cast<double>(out_h) / s.height);
+    const double scale =
+        std::min(static_cast<double>(out_w) / s.width, static_cast<double>(out_h) / s.height);
     scaled_width_ = std::min(out_w, static_cast<int>(std::lround(s.width * scale)) & ~1);
     scaled_height_ = std::min(out_h, static_cast<int>(std::lround(s.height * scale)) & ~1);
     x_ = (out_w - scaled_width_) / 2 & ~1;
@@ -141,8 +141,8 @@ bool VideoEncoder::encode(const AVFrame* picture, int64_t pts, const PacketSink&
             return false;
         }
     }
-    const bool key = keyframe_requested_ || last_keyframe_ < 0 ||
-                     pts - last_keyframe_ >= keyframe_slots_;
+    const bool key =
+        keyframe_requested_ || last_keyframe_ < 0 || pts - last_keyframe_ >= keyframe_slots_;
     if (key) last_keyframe_ = pts;
     keyframe_requested_ = false;
     last_->pts = pts;

@@ -55,9 +55,9 @@ private:
     CodecContextPtr codec_;
     SwsContextPtr sws_;  // null when the backend takes the capture as it is
     int scaled_width_ = 0, scaled_height_ = 0, x_ = 0, y_ = 0;  // the picture inside the frame
-    FramePtr converted_;  // conversion target, reused
-    FramePtr scaled_;     // letterboxing only: the scaled picture before it is centred
-    FramePtr last_;       // the last picture sent, repeated for empty slots
+    FramePtr converted_;                                        // conversion target, reused
+    FramePtr scaled_;  // letterboxing only: the scaled picture before it is centred
+    FramePtr last_;    // the last picture sent, repeated for empty slots
     PacketPtr packet_;
     int64_t keyframe_slots_;  // keyframe_seconds in slots
     int64_t last_keyframe_ = -1;

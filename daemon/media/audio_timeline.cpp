@@ -33,8 +33,10 @@ AudioTimeline::Placement AudioTimeline::place(double start, int64_t frames, doub
     const double max_step = max_step_seconds * rate_;
     if (!aligned_ || std::abs(offset) > max_step) {
         // Step to the exact position; the drift learnt so far (integral_) stays valid.
-        if (offset < 0) p.silence = std::llround(-offset);
-        else p.skip = std::min<int64_t>(frames, std::llround(offset));
+        if (offset < 0)
+            p.silence = std::llround(-offset);
+        else
+            p.skip = std::min<int64_t>(frames, std::llround(offset));
         silence_total_ += p.silence;
         smoothed_ = 0;
         aligned_ = true;

@@ -39,8 +39,8 @@ public:
     class ClockFit {
     public:
         void reset() { *this = ClockFit{}; }
-        void add(double delivered, double start);  // seconds of samples delivered, read time
-        double at(double delivered) const;         // the fitted start time
+        void add(double delivered, double start);    // seconds of samples delivered, read time
+        double at(double delivered) const;           // the fitted start time
         bool ready() const { return weight_ > 25; }  // ~0.5 s of chunks
 
     private:
@@ -55,11 +55,11 @@ private:
     const int rate_;
     bool aligned_ = false;
     ClockFit fit_;
-    int64_t delivered_ = 0;    // input frames since the last alignment
-    double smoothed_ = 0;      // offset in frames from the fitted clock
-    double integral_ = 0;      // frame-seconds: the PI controller's memory of lasting drift
-    double correction_ = 0;    // frames per second being added (+) or removed (-)
-    double carry_ = 0;         // fraction of a frame of correction not yet applied
+    int64_t delivered_ = 0;  // input frames since the last alignment
+    double smoothed_ = 0;    // offset in frames from the fitted clock
+    double integral_ = 0;    // frame-seconds: the PI controller's memory of lasting drift
+    double correction_ = 0;  // frames per second being added (+) or removed (-)
+    double carry_ = 0;       // fraction of a frame of correction not yet applied
     int64_t silence_total_ = 0;
 };
 

@@ -7,8 +7,8 @@
 namespace rec {
 
 struct VideoFrame {
-    FramePtr frame;   // packed BGR0/BGRA, the region's size
-    TimePoint time;   // steady_clock: the instant the picture shows (mid-grab)
+    FramePtr frame;  // packed BGR0/BGRA, the region's size
+    TimePoint time;  // steady_clock: the instant the picture shows (mid-grab)
 };
 
 }  // namespace rec

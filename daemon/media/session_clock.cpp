@@ -62,8 +62,7 @@ const SessionClock::Pause* SessionClock::pause_at(TimePoint t) const {
 Clock::duration SessionClock::paused_before(TimePoint t) const {
     Clock::duration total{0};
     for (const auto& p : pauses_)
-        if (p.end && *p.end <= t && *p.end > *epoch_)
-            total += *p.end - std::max(p.begin, *epoch_);
+        if (p.end && *p.end <= t && *p.end > *epoch_) total += *p.end - std::max(p.begin, *epoch_);
     return total;
 }
 

@@ -34,7 +34,8 @@ std::string finalize_mp4(const std::filesystem::path& path) {
         for (unsigned i = 0; i < input->nb_streams; ++i) {
             const AVStream* s = input->streams[i];
             const auto* title = av_dict_get(s->metadata, "title", nullptr, 0);
-            out.add_stream(*s->codecpar, s->time_base, s->avg_frame_rate, title ? title->value : "");
+            out.add_stream(*s->codecpar, s->time_base, s->avg_frame_rate,
+                           title ? title->value : "");
         }
         try {
             out.begin();

@@ -19,10 +19,13 @@ constexpr int fragment_microseconds = 1'000'000;
 
 const char* format_name(Container c) {
     switch (c) {
-        case Container::mkv: return "matroska";
-        case Container::mpegts: return "mpegts";
+        case Container::mkv:
+            return "matroska";
+        case Container::mpegts:
+            return "mpegts";
         case Container::mp4:
-        case Container::mp4_final: return "mp4";
+        case Container::mp4_final:
+            return "mp4";
     }
     return "matroska";
 }
@@ -57,10 +60,13 @@ Container parse_container(const std::string& name) {
 
 const char* extension(Container c) {
     switch (c) {
-        case Container::mkv: return "mkv";
-        case Container::mpegts: return "ts";
+        case Container::mkv:
+            return "mkv";
+        case Container::mpegts:
+            return "ts";
         case Container::mp4:
-        case Container::mp4_final: return "mp4";
+        case Container::mp4_final:
+            return "mp4";
     }
     return "mkv";
 }
@@ -87,8 +93,8 @@ Muxer::~Muxer() {
     avformat_free_context(format_);
 }
 
-int Muxer::add_stream(const AVCodecParameters& codec, AVRational time_base,
-                      AVRational frame_rate, const std::string& title) {
+int Muxer::add_stream(const AVCodecParameters& codec, AVRational time_base, AVRational frame_rate,
+                      const std::string& title) {
     AVStream* stream = avformat_new_stream(format_, nullptr);
     avcodec_parameters_copy(stream->codecpar, &codec);
     stream->codecpar->codec_tag = 0;  // let each container choose its own tag

@@ -1,11 +1,11 @@
 #include "output_file.hpp"
 
 #include <fcntl.h>
+#include <fmt/chrono.h>
+#include <fmt/format.h>
 #include <pwd.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
-#include <fmt/chrono.h>
-#include <fmt/format.h>
 
 #include <cctype>
 #include <cerrno>
@@ -30,7 +30,8 @@ void replace_all(std::string& text, const std::string& from, const std::string& 
 // Only characters a file name template allows (config.cpp), so a name cannot smuggle a '/'.
 std::string safe(std::string text) {
     for (auto& c : text)
-        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') c = '_';
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-')
+            c = '_';
     return text;
 }
 
@@ -96,9 +97,8 @@ OutputFile create_output_file(const std::filesystem::path& directory, const Outp
         if (fd >= 0) return OutputFile{UniqueFd(fd), directory / file};
         if (errno != EEXIST) fail("create", directory / file);
     }
-    throw Error(ErrorCode::output_failed,
-                fmt::format("{} already has {} files named {}*", directory.string(), max_attempts,
-                            stem));
+    throw Error(ErrorCode::output_failed, fmt::format("{} already has {} files named {}*",
+                                                      directory.string(), max_attempts, stem));
 }
 
 }  // namespace rec

@@ -135,13 +135,14 @@ bool Segmenter::keyframe_due(double time) {
 
 bool Segmenter::check_limits(const Segment& segment) {
     const uint64_t written = closed_bytes_ + segment.muxer->bytes();
-    if (plan_.min_free_bytes && (checked_bytes_ == 0 || written - checked_bytes_ >= free_check_bytes)) {
+    if (plan_.min_free_bytes &&
+        (checked_bytes_ == 0 || written - checked_bytes_ >= free_check_bytes)) {
         checked_bytes_ = std::max<uint64_t>(written, 1);
         if (auto free = free_bytes(plan_.directory); free && *free < plan_.min_free_bytes)
-            return fail(ErrorCode::disk_full,
-                        fmt::format("only {} MiB left under {} (min_free_mb = {}): stopped",
-                                    *free >> 20, plan_.directory.string(),
-                                    plan_.min_free_bytes >> 20));
+            return fail(
+                ErrorCode::disk_full,
+                fmt::format("only {} MiB left under {} (min_free_mb = {}): stopped", *free >> 20,
+                            plan_.directory.string(), plan_.min_free_bytes >> 20));
     }
     if (plan_.max_bytes > 0 && segment.muxer->bytes() >= plan_.max_bytes && !closing_)
         plan_cut(latest_ + cut_margin_seconds, "segment size");
@@ -156,10 +157,9 @@ void Segmenter::request_split(std::string reason) {
 // Closes a finished segment on its own thread: the trailer, fsync and MP4 finalization can
 // take a while, and the pipeline must not wait for them.
 void Segmenter::close_later(std::unique_ptr<Segment> segment, std::string reason) {
-    closers_.emplace_back(
-        [this, segment = std::shared_ptr<Segment>(std::move(segment)), reason] {
-            close(*segment, reason);
-        });
+    closers_.emplace_back([this, segment = std::shared_ptr<Segment>(std::move(segment)), reason] {
+        close(*segment, reason);
+    });
 }
 
 void Segmenter::close(Segment& segment, const std::string& reason) {
@@ -205,9 +205,9 @@ ipc::Json Segmenter::closed_files() const {
     std::lock_guard lock(mutex_);
     ipc::Json list = ipc::Json::array();
     for (const auto& f : closed_) {
-        ipc::Json entry = {{"file", f.path},       {"seq", f.seq},
-                           {"start", f.start},     {"duration", f.duration},
-                           {"bytes", f.bytes},     {"end_reason", f.end_reason}};
+        ipc::Json entry = {{"file", f.path},   {"seq", f.seq},
+                           {"start", f.start}, {"duration", f.duration},
+                           {"bytes", f.bytes}, {"end_reason", f.end_reason}};
         if (!f.error.empty()) entry["error"] = f.error;
         list.push_back(entry);
     }

@@ -101,11 +101,11 @@ private:
     const FileEventFn on_file_;
     mutable std::mutex mutex_;
     std::unique_ptr<Segment> current_;
-    std::unique_ptr<Segment> closing_;  // the previous file, until audio has passed the cut
+    std::unique_ptr<Segment> closing_;   // the previous file, until audio has passed the cut
     std::optional<double> planned_cut_;  // media seconds of the next cut
-    bool keyframe_forced_ = false;      // the video encoder was told about planned_cut_
+    bool keyframe_forced_ = false;       // the video encoder was told about planned_cut_
     std::string split_reason_;
-    double latest_ = 0;  // media seconds of the newest packet of any stream
+    double latest_ = 0;                 // media seconds of the newest packet of any stream
     std::optional<ClosedFile> opened_;  // a file a cut opened, to report after unlocking
     std::vector<ClosedFile> closed_;
     std::vector<std::thread> closers_;

@@ -14,7 +14,7 @@ constexpr int rate = 48000;
 constexpr int64_t chunk = 960;  // 20 ms
 
 struct Run {
-    double max_offset_ms = 0;       // after settling
+    double max_offset_ms = 0;  // after settling
     double final_offset_ms = 0;
     int64_t silence = 0, skipped = 0;
 };
@@ -32,9 +32,10 @@ Run simulate(double skew, double jitter_ms, double seconds, double settle_second
         position += p.silence + (chunk - p.skip) + p.compensation;
         run.silence += p.silence;
         run.skipped += p.skip;
-        const double offset_ms = (position - (truth + chunk / (rate * (1 + skew))) * rate) /
-                                 rate * 1000;
-        if (truth > settle_seconds) run.max_offset_ms = std::max(run.max_offset_ms, std::abs(offset_ms));
+        const double offset_ms =
+            (position - (truth + chunk / (rate * (1 + skew))) * rate) / rate * 1000;
+        if (truth > settle_seconds)
+            run.max_offset_ms = std::max(run.max_offset_ms, std::abs(offset_ms));
         run.final_offset_ms = offset_ms;
     }
     return run;
@@ -75,8 +76,7 @@ TEST_CASE("audio timeline: the first chunk is aligned exactly, late or early", "
     CHECK(p.silence == 0);
 }
 
-TEST_CASE("audio timeline: a gap over 50 ms becomes silence, an overlap is trimmed",
-          "[audio]") {
+TEST_CASE("audio timeline: a gap over 50 ms becomes silence, an overlap is trimmed", "[audio]") {
     rec::AudioTimeline t(rate);
     t.place(0, chunk, 0);
     auto p = t.place(0.020, chunk, chunk);  // on time
@@ -90,8 +90,7 @@ TEST_CASE("audio timeline: a gap over 50 ms becomes silence, an overlap is trimm
     CHECK(p.skip == chunk);
 }
 
-TEST_CASE("audio timeline: offsets under 50 ms are corrected smoothly, not stepped",
-          "[audio]") {
+TEST_CASE("audio timeline: offsets under 50 ms are corrected smoothly, not stepped", "[audio]") {
     rec::AudioTimeline t(rate);
     t.place(0, chunk, 0);
     double position = chunk;

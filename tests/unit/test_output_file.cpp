@@ -13,8 +13,8 @@ using rec::OutputName;
 
 namespace {
 fs::path fresh_dir(const char* name) {
-    auto dir = fs::temp_directory_path() / (std::string("recd-unit-") + name + "-" +
-                                            std::to_string(getpid()));
+    auto dir = fs::temp_directory_path() /
+               (std::string("recd-unit-") + name + "-" + std::to_string(getpid()));
     fs::remove_all(dir);
     return dir;
 }
@@ -27,8 +27,7 @@ TEST_CASE("file template fills date, time, name and session", "[output]") {
     CHECK(rec::expand_template(n, t) == "demo_2026-11-21_09-05-07_s4");
 }
 
-TEST_CASE("output file: directory created, file 0600, existing names never reused",
-          "[output]") {
+TEST_CASE("output file: directory created, file 0600, existing names never reused", "[output]") {
     auto dir = fresh_dir("create") / "a" / "b";
     OutputName n{"{name}", "rec", "s1", "mkv"};
     auto first = rec::create_output_file(dir, n);

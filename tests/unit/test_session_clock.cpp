@@ -41,8 +41,7 @@ TEST_CASE("session clock: paused spans are cut out and their instants dropped", 
     CHECK(media(c, 10s) == Approx(6.0));  // 10 - 3 - 1
 }
 
-TEST_CASE("session clock: nothing after the stop; the end is the stop's media time",
-          "[clock]") {
+TEST_CASE("session clock: nothing after the stop; the end is the stop's media time", "[clock]") {
     SessionClock c;
     c.set_epoch(t0);
     c.pause(t0 + 1s);

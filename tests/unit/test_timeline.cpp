@@ -24,8 +24,7 @@ TEST_CASE("timeline: the first frame is slot 0, regular frames take consecutive 
     CHECK(t.duration().count() == Approx(3.0));
 }
 
-TEST_CASE("timeline: a late frame leaves empty slots to repeat, so time stays true",
-          "[timeline]") {
+TEST_CASE("timeline: a late frame leaves empty slots to repeat, so time stays true", "[timeline]") {
     VideoTimeline t(10);  // 100 ms slots
     REQUIRE(t.place(at(0))->pts == 0);
     auto slot = t.place(at(410));  // 3 grabs missed
@@ -35,8 +34,7 @@ TEST_CASE("timeline: a late frame leaves empty slots to repeat, so time stays tr
     CHECK(t.slots() == 5);
 }
 
-TEST_CASE("timeline: two frames in one slot keep the first and skip the second",
-          "[timeline]") {
+TEST_CASE("timeline: two frames in one slot keep the first and skip the second", "[timeline]") {
     VideoTimeline t(10);
     t.place(at(0));
     REQUIRE(t.place(at(100))->pts == 1);
