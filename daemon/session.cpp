@@ -190,23 +190,22 @@ void Session::request_stop() {
 }
 
 void Session::pause() {
-    auto expected = SessionState::recording;
-    if (!state_.compare_exchange_strong(expected, SessionState::paused))
-        throw Error(
-            ErrorCode::invalid_state,
-            fmt::format("{} is {}: only a recording session can pause", id_, to_string(expected)));
+    change_state(SessionState::recording, SessionState::paused);
     clock_.pause(Clock::now());
-    spdlog::info("{}: paused", id_);
 }
 
 void Session::resume() {
-    auto expected = SessionState::paused;
-    if (!state_.compare_exchange_strong(expected, SessionState::recording))
-        throw Error(
-            ErrorCode::invalid_state,
-            fmt::format("{} is {}: only a paused session can resume", id_, to_string(expected)));
+    change_state(SessionState::paused, SessionState::recording);
     clock_.resume(Clock::now());
-    spdlog::info("{}: resumed", id_);
+}
+
+// pause/resume: `from` -> `to`, or INVALID_STATE saying what the session is.
+void Session::change_state(SessionState from, SessionState to) {
+    auto actual = from;
+    if (!state_.compare_exchange_strong(actual, to))
+        throw Error(ErrorCode::invalid_state,
+                    fmt::format("{} is {}, not {}", id_, to_string(actual), to_string(from)));
+    spdlog::info("{}: {}", id_, to_string(to));
 }
 
 void Session::split() {

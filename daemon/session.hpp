@@ -74,6 +74,7 @@ public:
     ipc::Json status() const;
 
 private:
+    void change_state(SessionState from, SessionState to);
     void open_video_encoder();
     void open_output();
     void open_audio();
