@@ -70,20 +70,23 @@ void PulseAudioSource::start(ChunkFn on_chunk) {
             api, connect_timeout_usec,
             [](pa_mainloop_api*, pa_time_event*, const timeval*, void* user) {
                 auto* self = static_cast<PulseAudioSource*>(user);
-                self->failed_to_start_ = true;  // timed out
+                self->timed_out_ = true;
                 pa_threaded_mainloop_signal(self->loop_, 0);
             },
             this);
         connect_context();
-        while (!failed_to_start_ && pa_context_get_state(context_) != PA_CONTEXT_READY)
+        while (!failed_to_start_ && !timed_out_ &&
+               pa_context_get_state(context_) != PA_CONTEXT_READY)
             pa_threaded_mainloop_wait(loop_);
+        started_ = pa_context_get_state(context_) == PA_CONTEXT_READY;
+        // Then the stream, so the device is known from the first moment (status, sidecar);
+        // a device that is not there yet is retried in the background.
+        while (started_ && !connected_ && !timed_out_ && !retry_) pa_threaded_mainloop_wait(loop_);
         api->time_free(timer);
-        if (pa_context_get_state(context_) == PA_CONTEXT_READY)
-            started_ = true;
-        else if (pa_context_get_state(context_) == PA_CONTEXT_FAILED)
-            failure = pa_strerror(pa_context_errno(context_));
-        else
-            failure = "no answer within 3 s";
+        if (!started_)
+            failure = pa_context_get_state(context_) == PA_CONTEXT_FAILED
+                          ? pa_strerror(pa_context_errno(context_))
+                          : "no answer within 3 s";
     }
     if (!failure.empty()) {
         stop();
@@ -233,6 +236,7 @@ void PulseAudioSource::on_stream_state() {
         default:
             break;
     }
+    pa_threaded_mainloop_signal(loop_, 0);  // start() may be waiting for the stream
 }
 
 // Each fragment is stamped with the instant its first sample was captured: now minus the

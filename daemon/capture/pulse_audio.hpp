@@ -46,7 +46,8 @@ private:
     pa_time_event* retry_ = nullptr;
     std::string default_device_;    // the default the current stream follows
     bool started_ = false;          // start() succeeded: from now on failures are retried
-    bool failed_to_start_ = false;  // the first connection failed or timed out
+    bool failed_to_start_ = false;  // the first connection failed
+    bool timed_out_ = false;        // start() waited long enough
     bool stopping_ = false;
     std::atomic<bool> connected_{false};
     mutable std::mutex device_mutex_;

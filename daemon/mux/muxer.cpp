@@ -16,6 +16,9 @@ constexpr int io_buffer_bytes = 64 * 1024;
 // What a crash can lose: the Matroska cluster or MP4 fragment being written. 1 s of it.
 constexpr int cluster_milliseconds = 1000;
 constexpr int fragment_microseconds = 1'000'000;
+// ... and at most this many bytes: a busy screen's cluster reaches the disk (and the free-space
+// check) in small steps rather than megabytes at once.
+constexpr int cluster_bytes = 256 * 1024;
 
 const char* format_name(Container c) {
     switch (c) {
@@ -35,6 +38,7 @@ AVDictionary* header_options(Container c) {
     switch (c) {
         case Container::mkv:
             av_dict_set_int(&options, "cluster_time_limit", cluster_milliseconds, 0);
+            av_dict_set_int(&options, "cluster_size_limit", cluster_bytes, 0);
             break;
         case Container::mp4:
             // A fragment at every keyframe and at least every second, the index up front empty.

@@ -4,6 +4,7 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <pwd.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -92,6 +93,9 @@ OutputFile create_output_file(const std::filesystem::path& directory, const Outp
     for (int n = 1; n <= max_attempts; ++n) {
         const std::string file =
             (n == 1 ? stem : fmt::format("{}-{}", stem, n)) + "." + name.extension;
+        // The sidecar's name (<file>.json) must be free too: recd never writes over a file.
+        struct stat st {};
+        if (fstatat(dir.get(), (file + ".json").c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) continue;
         int fd = openat(dir.get(), file.c_str(),
                         O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
         if (fd >= 0) return OutputFile{UniqueFd(fd), directory / file};

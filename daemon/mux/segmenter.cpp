@@ -11,12 +11,16 @@ namespace rec {
 namespace {
 
 // Free space is checked every time this much more has been written (and at every cut): often
-// enough to stop before the disk is full at any bit rate recd produces, rarely enough to cost
-// nothing.
+// enough to stop before the disk is full at the bit rates recd produces, rarely enough to cost
+// nothing...
 constexpr uint64_t free_check_bytes = 4 * 1024 * 1024;
-// A requested cut lies this far past the newest packet: more than audio runs ahead of video
-// through capture queue and encoder (a few hundred ms at most), so no stream has passed it.
-constexpr double cut_margin_seconds = 0.5;
+// ... or a quarter of the margin, whichever is less, and at least every second (another
+// process may be filling the disk while recd writes little).
+constexpr double free_check_seconds = 1.0;
+// A requested cut is planned by the video encoder on the next frame it takes in, this far past
+// that frame: audio (written about 20-50 ms behind real time) has not passed it yet even when
+// the video queue runs a couple of hundred ms behind, and no frame after it was encoded yet.
+constexpr double cut_margin_seconds = 0.3;
 
 struct ParametersFree {
     void operator()(AVCodecParameters* p) const { avcodec_parameters_free(&p); }
@@ -26,6 +30,8 @@ struct ParametersFree {
 
 Segmenter::Segmenter(SegmentPlan plan, std::vector<StreamSpec> streams, FileEventFn on_file)
     : plan_(std::move(plan)), streams_(std::move(streams)), on_file_(std::move(on_file)) {
+    for (const auto& s : streams_)
+        if (s.video && s.codec->framerate.num > 0) frame_rate_ = av_q2d(s.codec->framerate);
     if (auto free = free_bytes(plan_.directory); free && *free < plan_.min_free_bytes)
         throw Error(ErrorCode::disk_full,
                     fmt::format("only {} MiB free under {}; recd needs min_free_mb = {}",
@@ -97,7 +103,11 @@ bool Segmenter::write_locked(AVPacket& packet, int stream, AVRational time_base)
     const auto offset = static_cast<int64_t>(std::llround(target.info.start / av_q2d(time_base)));
     packet.pts -= offset;
     if (packet.dts != AV_NOPTS_VALUE) packet.dts -= offset;
-    target.end = std::max(target.end, t);
+    // A packet lasts until the next: its duration, or a frame for video that does not say.
+    const double length = packet.duration > 0 ? packet.duration * av_q2d(time_base)
+                          : streams_[stream].video ? 1 / frame_rate_
+                                                   : 0;
+    target.end = std::max(target.end, t + length);
     if (!target.muxer->write(packet, stream, time_base))
         return fail(target.muxer->error_number() == ENOSPC ? ErrorCode::disk_full
                                                            : ErrorCode::output_failed,
@@ -120,7 +130,9 @@ void Segmenter::cut(double at) {
     if (plan_.max_seconds > 0) plan_cut(at + plan_.max_seconds, "segment length");
 }
 
+// Cuts fall on a frame boundary (rounded up), where video and audio can both be cut exactly.
 void Segmenter::plan_cut(double at, std::string reason) {
+    at = std::ceil(at * frame_rate_ - 1e-6) / frame_rate_;
     if (planned_cut_ && *planned_cut_ <= at) return;  // an earlier cut is already planned
     planned_cut_ = at;
     split_reason_ = std::move(reason);
@@ -128,6 +140,8 @@ void Segmenter::plan_cut(double at, std::string reason) {
 
 bool Segmenter::keyframe_due(double time) {
     std::lock_guard lock(mutex_);
+    if (!requested_.empty() && !planned_cut_)
+        plan_cut(time + cut_margin_seconds, std::exchange(requested_, {}));
     if (!planned_cut_ || keyframe_forced_ || time < *planned_cut_) return false;
     keyframe_forced_ = true;
     return true;
@@ -135,23 +149,27 @@ bool Segmenter::keyframe_due(double time) {
 
 bool Segmenter::check_limits(const Segment& segment) {
     const uint64_t written = closed_bytes_ + segment.muxer->bytes();
+    const uint64_t every = std::min(free_check_bytes, plan_.min_free_bytes / 4);
     if (plan_.min_free_bytes &&
-        (checked_bytes_ == 0 || written - checked_bytes_ >= free_check_bytes)) {
+        (checked_bytes_ == 0 || written - checked_bytes_ >= every ||
+         latest_ - checked_at_ >= free_check_seconds)) {
         checked_bytes_ = std::max<uint64_t>(written, 1);
+        checked_at_ = latest_;
         if (auto free = free_bytes(plan_.directory); free && *free < plan_.min_free_bytes)
             return fail(
                 ErrorCode::disk_full,
                 fmt::format("only {} MiB left under {} (min_free_mb = {}): stopped", *free >> 20,
                             plan_.directory.string(), plan_.min_free_bytes >> 20));
     }
-    if (plan_.max_bytes > 0 && segment.muxer->bytes() >= plan_.max_bytes && !closing_)
-        plan_cut(latest_ + cut_margin_seconds, "segment size");
+    if (plan_.max_bytes > 0 && segment.muxer->bytes() >= plan_.max_bytes && !closing_ &&
+        !planned_cut_ && requested_.empty())
+        requested_ = "segment size";
     return true;
 }
 
 void Segmenter::request_split(std::string reason) {
     std::lock_guard lock(mutex_);
-    plan_cut(latest_ + cut_margin_seconds, std::move(reason));
+    if (requested_.empty()) requested_ = std::move(reason);
 }
 
 // Closes a finished segment on its own thread: the trailer, fsync and MP4 finalization can
@@ -169,7 +187,11 @@ void Segmenter::close(Segment& segment, const std::string& reason) {
     info.bytes = segment.muxer->bytes();
     info.end_reason = reason;
     if (!ok) info.error = segment.muxer->error();
-    if (ok && segment.muxer->container() == Container::mp4) info.error = finalize_mp4(info.path);
+    if (ok && segment.muxer->container() == Container::mp4) {
+        info.error = finalize_mp4(info.path);
+        std::error_code ec;
+        if (auto size = std::filesystem::file_size(info.path, ec); !ec) info.bytes = size;
+    }
     if (!info.error.empty()) spdlog::error("closing {}: {}", info.path, info.error);
     {
         std::lock_guard lock(mutex_);

@@ -1,8 +1,8 @@
 #pragma once
 // The recording's files. Holds the current file (a Muxer) and starts the next one when asked
 // (recctl split) or when a segment reaches its length or size. The cut instant T is planned
-// ahead: exactly at the segment length, else half a second past the newest packet (audio runs
-// ahead of video through the pipeline, by less than that). Every stream's packets from T on
+// ahead, on a frame boundary: exactly at the segment length, else by the video encoder a
+// little past the next frame it takes in (see cut_margin_seconds). Every stream's packets from T on
 // go to the new file and the video encoder makes the first frame at or after T a keyframe; the
 // old file stays open until every stream has passed T, so nothing is lost or repeated at the
 // boundary and all streams are cut at the same instant. Each file's timestamps start at T, so
@@ -12,7 +12,6 @@
 //
 // Threads: write() from the venc and aenc threads (serialized by mutex_); request_split()
 // and the getters from any thread; finish() from the venc thread once the others stopped.
-#include <atomic>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -65,10 +64,10 @@ public:
 
     // Any pipeline thread. `packet` in `time_base`. False once writing failed (error()).
     bool write(AVPacket& packet, int stream, AVRational time_base);
-    // Any thread: plans a cut half a second from now.
+    // Any thread: asks for a cut; the video encoder plans it on its next frame.
     void request_split(std::string reason = "split");
-    // venc thread, before each frame at media time `time`: whether it must be a keyframe (the
-    // first frame at or after a planned cut).
+    // venc thread, before each frame at media time `time`: plans a requested cut, and says
+    // whether this frame must be a keyframe (the first at or after the planned cut).
     bool keyframe_due(double time);
     // venc thread, last: closes every file (waits for them). False if any failed to close.
     bool finish(const std::string& reason);
@@ -102,6 +101,7 @@ private:
     mutable std::mutex mutex_;
     std::unique_ptr<Segment> current_;
     std::unique_ptr<Segment> closing_;   // the previous file, until audio has passed the cut
+    std::string requested_;              // a cut asked for (its reason), not yet planned
     std::optional<double> planned_cut_;  // media seconds of the next cut
     bool keyframe_forced_ = false;       // the video encoder was told about planned_cut_
     std::string split_reason_;
@@ -111,6 +111,8 @@ private:
     std::vector<std::thread> closers_;
     uint64_t closed_bytes_ = 0;
     uint64_t checked_bytes_ = 0;  // bytes at the last free-space check
+    double checked_at_ = 0;       // media seconds of the last free-space check
+    double frame_rate_ = 30;      // the video's, for frame-aligned cuts
     std::optional<Error> error_;
 };
 
