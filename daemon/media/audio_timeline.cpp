@@ -67,11 +67,15 @@ void AudioTimeline::ClockFit::add(double x, double y) {
     xy_ = xy_ * fit_decay + x * y;
 }
 
+// The slope is pulled towards 1 (the nominal rate) by a prior worth ~10 s of chunks: a fit over
+// the first seconds cannot tilt on read-time jitter, a fit over the full window barely feels it
+// (the PI controller's integral takes up what it leaves).
 double AudioTimeline::ClockFit::at(double x) const {
+    constexpr double prior = 500 * 25.0 / 3;  // 500 chunks spread evenly over +-5 s
     const double mean_x = x_ / weight_, mean_y = y_ / weight_;
-    const double var = xx_ / weight_ - mean_x * mean_x;
-    const double slope = var > 1e-9 ? (xy_ / weight_ - mean_x * mean_y) / var : 1.0;
-    return mean_y + slope * (x - mean_x);
+    const double sxx = xx_ - weight_ * mean_x * mean_x;
+    const double sxy = xy_ - weight_ * mean_x * mean_y;
+    return mean_y + (sxy + prior) / (sxx + prior) * (x - mean_x);
 }
 
 }  // namespace rec
