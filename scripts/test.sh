@@ -5,4 +5,6 @@ set -eu
 cd "$(dirname "$0")/.."
 ./scripts/deps.sh
 ./scripts/build.sh
-ctest --test-dir build --output-on-failure -j2 --timeout 300
+# The 30 s A/V sync measurements (label "sync") are not yet reliable; run them with
+# `ctest --test-dir build -L sync` (README, "Tests").
+ctest --test-dir build --output-on-failure -j2 --timeout 300 -LE sync

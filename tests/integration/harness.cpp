@@ -72,6 +72,19 @@ std::string fixture_display() {
     return display;
 }
 
+std::string fixture_pulse_server() {
+    const fs::path file = fs::path(PULSE_STATE_DIR) / "server";
+    std::string server = read_file(file);
+    while (!server.empty() && std::isspace(static_cast<unsigned char>(server.back()))) {
+        server.pop_back();
+    }
+    if (server.empty()) {
+        FAIL("no PulseAudio fixture ("
+             << file << " missing): run the tests through ctest, which starts it");
+    }
+    return server;
+}
+
 std::string unused_display() {
     for (int n = 700; n < 1000; ++n) {
         const std::string number = std::to_string(n);
@@ -168,7 +181,7 @@ std::string Process::err() const { return read_file(err_); }
 
 // ---- Sandbox
 
-Sandbox::Sandbox() : display_(fixture_display()) {
+Sandbox::Sandbox() : display_(fixture_display()), pulse_server_(fixture_pulse_server()) {
     std::string tmpl = (fs::temp_directory_path() / "recd-it-XXXXXX").string();
     if (!::mkdtemp(tmpl.data())) FAIL("mkdtemp " << tmpl << ": " << std::strerror(errno));
     dir_ = tmpl;
@@ -187,16 +200,18 @@ Sandbox::~Sandbox() {
     fs::remove_all(dir_, ignored);
 }
 
-void Sandbox::write_config(const std::string& video_extra) {
+void Sandbox::write_config(const std::string& video_extra, const std::string& tables) {
     std::ofstream(config_file()) << "[output]\ndirectory = \"" << output_dir().string()
                                  << "\"\n\n[video]\nfps = 30\n"
-                                 << video_extra;
+                                 << video_extra << "\n"
+                                 << tables;
 }
 
 std::vector<std::string> Sandbox::env() const {
     return environment_with(
         {"DISPLAY=" + display_, "XDG_RUNTIME_DIR=" + runtime_dir().string(),
-         "HOME=" + dir_.string(), "XDG_CONFIG_HOME=" + (dir_ / "config").string()},
+         "HOME=" + dir_.string(), "XDG_CONFIG_HOME=" + (dir_ / "config").string(),
+         "PULSE_SERVER=" + pulse_server_},
         {"RECD_SOCKET", "XDG_VIDEOS_DIR"});
 }
 

@@ -31,6 +31,10 @@ inline constexpr int screen_height = SCREEN_HEIGHT;
 // Fails the test with a hint when the fixture is not running (the binary was run outside ctest).
 std::string fixture_display();
 
+// The private PulseAudio server the "pulse" ctest fixture started (fixtures/pulse_start.sh), as
+// a PULSE_SERVER value. Fails the test with a hint when the fixture is not running.
+std::string fixture_pulse_server();
+
 // A display string no X server answers on (no socket, no lock file).
 std::string unused_display();
 
@@ -76,8 +80,10 @@ public:
     ~Sandbox();
 
     // Replaces the config: output directory and fps 30 always, plus `video_extra` lines for
-    // the [video] table. The default uses x264's ultrafast preset to keep the suite cheap.
-    void write_config(const std::string& video_extra = "preset = \"ultrafast\"\n");
+    // the [video] table, then `tables` (e.g. "[audio]\nrequired = true\n"). The default uses
+    // x264's ultrafast preset to keep the suite cheap.
+    void write_config(const std::string& video_extra = "preset = \"ultrafast\"\n",
+                      const std::string& tables = "");
 
     const fs::path& dir() const { return dir_; }
     fs::path runtime_dir() const { return dir_ / "run"; }
@@ -86,14 +92,19 @@ public:
     fs::path socket() const { return runtime_dir() / "recd.sock"; }
     const std::string& display() const { return display_; }
     // For recd and recctl: DISPLAY, XDG_RUNTIME_DIR, HOME and XDG_CONFIG_HOME point into the
-    // sandbox; RECD_SOCKET is removed.
+    // sandbox, PULSE_SERVER at the fixture's PulseAudio (so recd never reaches a user's own);
+    // RECD_SOCKET is removed.
     std::vector<std::string> env() const;
+    const std::string& pulse_server() const { return pulse_server_; }
+    // Another PULSE_SERVER for env(), e.g. one nobody listens on.
+    void set_pulse_server(std::string server) { pulse_server_ = std::move(server); }
     // A fresh file name in the sandbox for a child's output.
     fs::path new_file(std::string_view stem);
 
 private:
     fs::path dir_;
     std::string display_;
+    std::string pulse_server_;
     int files_ = 0;
 };
 

@@ -1,0 +1,122 @@
+#!/bin/sh
+# sync_long.sh: recd's A/V sync over a long recording (not a ctest; issue 3's benchmark).
+# Starts its own Xvfb and PulseAudio (the integration fixtures' scripts), a recd, and two
+# recordings side by side of tests/tools/sync_tool's flashes and tones, each with the system
+# sound of its own null sink and a pipe-source microphone whose clock runs 0.1 % fast in one
+# recording and 0.1 % slow in the other. Then sync_analyze measures every track and this prints
+# the figures (mean offset, largest offset, drift per minute: least squares, and Theil-Sen, which
+# a misaligned start does not pull) as a table and as JSON.
+#
+# Usage: tests/bench/sync_long.sh [-m MINUTES] [-b BUILD_DIR] [-o OUT_DIR]
+#   MINUTES    recording length, default 30
+#   BUILD_DIR  a configured and built tree, default ./build
+#   OUT_DIR    recordings, logs and the JSON (sync_long.json), default BUILD_DIR/bench-sync
+# Targets (issue 3): |mean| <= 15 ms, max |offset| <= 33 ms, |drift| < 1 ms/min.
+set -eu
+
+minutes=30
+build=build
+out=
+while getopts m:b:o: opt; do
+    case $opt in
+        m) minutes=$OPTARG ;;
+        b) build=$OPTARG ;;
+        o) out=$OPTARG ;;
+        *) sed -n 's/^# \{0,1\}//; 9,13p' "$0" >&2; exit 2 ;;
+    esac
+done
+build=$(cd "$build" && pwd)
+out=${out:-$build/bench-sync}
+fixtures=$(cd "$(dirname "$0")/../integration/fixtures" && pwd)
+for bin in daemon/recd client/recctl tests/tools/sync_tool tests/tools/sync_analyze \
+           tests/tools/test_pattern; do
+    [ -x "$build/$bin" ] || { echo "sync_long: $build/$bin is not built" >&2; exit 1; }
+done
+
+rm -rf "$out"
+mkdir -p "$out/rec" "$out/run"
+chmod 700 "$out/run"
+state=$out/state
+recctl() { "$build/client/recctl" "$@"; }
+
+# Everything started here is stopped on any exit, by the pids recorded.
+pids=
+cleanup() {
+    for pid in $pids; do kill "$pid" 2>/dev/null || true; done
+    for pid in $pids; do wait "$pid" 2>/dev/null || true; done
+    sh "$fixtures/pulse_stop.sh" "$state/pulse"
+    sh "$fixtures/xvfb_stop.sh" "$state/xvfb"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+sh "$fixtures/xvfb_start.sh" "$state/xvfb" "$build/tests/tools/test_pattern" 1280x720 >/dev/null
+sh "$fixtures/pulse_start.sh" "$state/pulse" >/dev/null
+DISPLAY=$(cat "$state/xvfb/display")
+PULSE_SERVER=$(cat "$state/pulse/server")
+XDG_RUNTIME_DIR=$out/run
+export DISPLAY PULSE_SERVER XDG_RUNTIME_DIR
+unset RECD_SOCKET
+
+# recd as a user gets it: only the output directory is set.
+printf '[output]\ndirectory = "%s"\n' "$out/rec" >"$out/recd.toml"
+"$build/daemon/recd" --config "$out/recd.toml" >"$out/recd.log" 2>&1 &
+pids="$pids $!"
+
+# run NAME SKEW X: sink t_NAME, microphone m_NAME fed at 1+SKEW, a 320x240 window at X,0.
+start_run() {
+    pactl load-module module-null-sink sink_name="t_$1" rate=48000 channels=2 >/dev/null
+    pactl load-module module-pipe-source source_name="m_$1" file="$out/$1.fifo" \
+        format=float32le rate=48000 channels=2 >/dev/null
+    "$build/tests/tools/sync_tool" --region "320x240+$3+0" --sink "t_$1" \
+        --mic-fifo "$out/$1.fifo" --mic-skew "$2" >"$out/sync_tool-$1.log" 2>&1 &
+    pids="$pids $!"
+}
+start_run fast 0.001 0
+start_run slow -0.001 320
+i=0
+until recctl ping >/dev/null 2>&1; do
+    i=$((i + 1))
+    [ $i -le 100 ] || { echo "sync_long: recd did not start" >&2; cat "$out/recd.log" >&2; exit 1; }
+    sleep 0.1
+done
+sleep 2  # sync_tool ready
+recctl start --name fast --region 320x240+0+0 --system-device t_fast.monitor --mic-device m_fast
+recctl start --name slow --region 320x240+320+0 --system-device t_slow.monitor --mic-device m_slow
+echo "sync_long: recording $minutes min (until $(date -d "+$minutes min" +%T))"
+sleep $((minutes * 60))
+recctl stop --all
+
+# measure FILE TRACK LABEL: one table row and one JSON object.
+rows=
+json=
+measure() {
+    figures=$("$build/tests/tools/sync_analyze" "$1" --track "$2" --brief) || {
+        echo "sync_long: cannot analyse $1" >&2
+        return 1
+    }
+    "$build/tests/tools/sync_analyze" "$1" --track "$2" >"$out/$3.txt"
+    # shellcheck disable=SC2086
+    set -- "$3" $figures
+    label=$1
+    shift
+    for kv in "$@"; do eval "${kv%%=*}=${kv#*=}"; done
+    rows="$rows$(printf '%-10s %7s %9s %9s %8s %10s %13s %13s' "$label" "$paired" "$unpaired" \
+        "$mean_ms" "$max_abs_ms" "$stddev_ms" "$drift_ms_per_min" "$robust_drift_ms_per_min")
+"
+    json="$json${json:+,}{\"track\":\"$label\",\"events\":$paired,\"unpaired\":$unpaired,\"mean_ms\":$mean_ms,\"max_abs_ms\":$max_abs_ms,\"stddev_ms\":$stddev_ms,\"drift_ms_per_min\":$drift_ms_per_min,\"robust_drift_ms_per_min\":$robust_drift_ms_per_min}"
+}
+fast=$(ls "$out"/rec/*fast*.mkv)
+slow=$(ls "$out"/rec/*slow*.mkv)
+measure "$fast" system system-1
+measure "$fast" mic mic+0.1%
+measure "$slow" system system-2
+measure "$slow" mic mic-0.1%
+
+echo
+echo "recd A/V sync over $minutes min (offset = audio - video; targets: |mean| <= 15 ms, max <= 33 ms, |drift| < 1 ms/min)"
+printf '%-10s %7s %9s %9s %8s %10s %13s %13s\n' track events unpaired mean_ms max_ms stddev_ms \
+    drift/min robust/min
+printf '%s' "$rows"
+printf '{"minutes":%s,"tracks":[%s]}\n' "$minutes" "$json" | tee "$out/sync_long.json"
+echo "per-event tables: $out/*.txt"

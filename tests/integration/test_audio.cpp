@@ -1,0 +1,240 @@
+// Audio tracks in the file and what recd does when sound is missing: both tracks present with
+// their titles and format, Opus on request, one track turned off, no audio server at all, a
+// microphone that vanishes and returns, and `recctl devices`. Each test loads its own devices
+// into the fixture's PulseAudio (audio_harness.hpp); sync itself is in test_audio_sync.cpp.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <thread>
+
+#include "audio_harness.hpp"
+#include "recording_checks.hpp"
+
+using namespace rec::test;
+
+namespace {
+
+std::vector<std::string> device_args(const PulseDevices& devices, const std::string& region) {
+    return {"--region",        region,         "--system-device",
+            devices.monitor(), "--mic-device", devices.mic()};
+}
+
+// Format, clean decode, and the same start and length as the picture.
+void check_track(const AudioReport& audio, const VideoReport& video, const std::string& title,
+                 const std::string& codec) {
+    INFO(audio.summary() << "video:\n" << video.summary());
+    const AudioStreamReport* stream = audio.find(title);
+    REQUIRE(stream);
+    CHECK(stream->codec == codec);
+    CHECK(stream->sample_rate == 48000);
+    CHECK(stream->channels == 2);
+    CHECK(stream->decode_errors == 0);
+    CHECK(stream->samples > 0);
+    // The file starts at 0. An audio stream begins with the encoder's priming (AAC: 1024
+    // samples; Opus: 312 of pre-skip), so libavformat shifts every stream by it: the first real
+    // audio sample and the first frame are at 21.3 ms (6.5 ms) then, still together.
+    const double priming = (codec == "aac" ? 1024.0 : 312.0) / 48000;
+    CHECK(std::abs(std::min(stream->start, video_start(video))) <= 0.001);
+    CHECK(std::abs(stream->start + priming - video_start(video)) <= 0.001);
+    CHECK(std::abs(stream->duration() - video.duration) <= 0.2);
+}
+
+// Polls status until the track's state is `state`; false after `timeout`.
+bool wait_for_track_state(Sandbox& box, const std::string& id, const std::string& track,
+                          const std::string& state, std::chrono::milliseconds timeout, Json& last) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        CtlResult status = recctl(box, {"status", id});
+        if (status.code == 0) last = status.json["session"];
+        if (track_status(last, track).value("state", "") == state) return true;
+        std::this_thread::sleep_for(200ms);
+    }
+    return false;
+}
+
+}  // namespace
+
+TEST_CASE("audio: system sound and microphone are separate AAC tracks aligned with the picture",
+          "[audio]") {
+    Sandbox box;
+    PulseDevices devices(box);
+    Recd recd(box);
+    REQUIRE(recd.wait_ready());
+    const std::string region = test_region(5);
+    SyncTool tool(box, {region, devices.sink(), devices.fifo(), 0});
+    Json started = start_recording(box, device_args(devices, region));
+    std::this_thread::sleep_for(2s);
+
+    CtlResult status = recctl(box, {"status", started["id"]});
+    INFO(status.describe());
+    REQUIRE(status.code == 0);
+    const Json& session = status.json["session"];
+    const Json system = track_status(session, "system");
+    const Json mic = track_status(session, "mic");
+    CHECK(system.value("device", "") == devices.monitor());
+    CHECK(mic.value("device", "") == devices.mic());
+    for (const Json& track : {system, mic}) {
+        CHECK(track.value("state", "") == "recording");
+        CHECK(track.value("samples", int64_t{0}) > 0);
+        for (const char* field : {"silence_ms", "drift_ppm", "offset_ms"}) {
+            CHECK(track.contains(field));
+        }
+    }
+    CHECK(session.value("warnings", Json::array()).empty());
+
+    std::this_thread::sleep_for(2500ms);
+    Json stopped = stop_recording(box, started["id"]);
+    VideoReport video = check_session_file(stopped);
+    check_recording(video, 320, 240, 30);
+    AudioReport audio = check_audio(stopped.value("file", ""));
+    INFO(audio.summary());
+    REQUIRE(audio.error.empty());
+    CHECK(audio.streams.size() == 2);
+    CHECK(audio.file_errors == 0);
+    check_track(audio, video, "system", "aac");
+    check_track(audio, video, "mic", "aac");
+}
+
+TEST_CASE("audio: --audio-codec opus gives Opus tracks", "[audio]") {
+    Sandbox box;
+    PulseDevices devices(box);
+    Recd recd(box);
+    REQUIRE(recd.wait_ready());
+    auto args = device_args(devices, test_region(6));
+    args.insert(args.end(), {"--audio-codec", "opus"});
+    Json started = start_recording(box, args);
+    std::this_thread::sleep_for(3s);
+    Json stopped = stop_recording(box, started["id"]);
+    VideoReport video = check_session_file(stopped);
+    AudioReport audio = check_audio(stopped.value("file", ""));
+    REQUIRE(audio.error.empty());
+    check_track(audio, video, "system", "opus");
+    check_track(audio, video, "mic", "opus");
+}
+
+TEST_CASE("audio: --no-mic records the system sound only", "[audio]") {
+    Sandbox box;
+    PulseDevices devices(box);
+    Recd recd(box);
+    REQUIRE(recd.wait_ready());
+    auto args = device_args(devices, test_region(6));
+    args.push_back("--no-mic");
+    Json started = start_recording(box, args);
+    std::this_thread::sleep_for(2s);
+    Json stopped = stop_recording(box, started["id"]);
+    AudioReport audio = check_audio(stopped.value("file", ""));
+    INFO(audio.summary());
+    REQUIRE(audio.streams.size() == 1);
+    CHECK(audio.streams[0].title == "system");
+}
+
+TEST_CASE("audio: with no audio server the recording is video-only with a warning", "[audio]") {
+    Sandbox box;
+    box.set_pulse_server("unix:" + (box.dir() / "nobody-listens.sock").string());
+    Recd recd(box);
+    REQUIRE(recd.wait_ready());
+    Json started = start_recording(box, {"--region", "320x240+0+0"});
+    INFO("start reply session: " << started.dump());
+    CtlResult status = recctl(box, {"status", started["id"]});
+    INFO(status.describe());
+    const Json warnings = status.json["session"].value("warnings", Json::array());
+    REQUIRE(warnings.is_array());
+    CHECK_FALSE(warnings.empty());
+    std::this_thread::sleep_for(2s);
+    Json stopped = stop_recording(box, started["id"]);
+    check_recording(check_session_file(stopped), 320, 240, 30);
+    AudioReport audio = check_audio(stopped.value("file", ""));
+    INFO(audio.summary());
+    CHECK(audio.streams.empty());
+}
+
+TEST_CASE(
+    "audio: with [audio] required = true and no audio server, start fails with "
+    "AUDIO_UNAVAILABLE",
+    "[audio]") {
+    Sandbox box;
+    box.write_config("preset = \"ultrafast\"\n", "[audio]\nrequired = true\n");
+    box.set_pulse_server("unix:" + (box.dir() / "nobody-listens.sock").string());
+    Recd recd(box);
+    REQUIRE(recd.wait_ready());
+    CtlResult start = recctl(box, {"start", "--region", "320x240+0+0"});
+    INFO(start.describe());
+    CHECK(start.code != 0);
+    CHECK(start.json["error"].value("code", "") == "AUDIO_UNAVAILABLE");
+    CtlResult list = recctl(box, {"list"});
+    INFO(list.describe());
+    for (const Json& s : list.json.value("sessions", Json::array())) {
+        CHECK(s.value("state", "") != "recording");
+    }
+}
+
+TEST_CASE(
+    "audio: a microphone that vanishes is filled with silence and reconnected when it "
+    "returns",
+    "[audio]") {
+    Sandbox box;
+    PulseDevices devices(box);
+    Recd recd(box);
+    REQUIRE(recd.wait_ready());
+    const std::string region = test_region(3);
+    SyncTool tool(box, {region, devices.sink(), devices.fifo(), 0});
+    Json started = start_recording(box, device_args(devices, region));
+    const std::string id = started["id"];
+    const double recording_since = steady_seconds();
+    std::this_thread::sleep_for(3s);
+
+    devices.unload_mic();
+    Json session;
+    CHECK(wait_for_track_state(box, id, "mic", "reconnecting", 5s, session));
+    INFO("status while the microphone is gone: " << session.dump());
+    std::this_thread::sleep_for(2s);
+    devices.load_mic();
+    const double back_at = steady_seconds() - recording_since;
+    CHECK(wait_for_track_state(box, id, "mic", "recording", 8s, session));
+    INFO("status after it returned: " << session.dump());
+    std::this_thread::sleep_for(3s);
+
+    Json stopped = stop_recording(box, id);
+    VideoReport video = check_session_file(stopped);
+    check_recording(video, 320, 240, 30);
+    AudioReport audio = check_audio(stopped.value("file", ""));
+    INFO(audio.summary());
+    REQUIRE(audio.error.empty());
+    CHECK(audio.file_errors == 0);
+    check_track(audio, video, "system", "aac");
+    check_track(audio, video, "mic", "aac");
+    CHECK(track_status(stopped, "mic").value("silence_ms", 0.0) >= 1000);
+
+    // The microphone is heard again after it returned.
+    const rec::sync::SyncReport mic = rec::sync::analyze_sync(stopped.value("file", ""), {"mic"});
+    INFO(mic.text());
+    CAPTURE(back_at);
+    const auto heard_again = std::count_if(mic.pairs.begin(), mic.pairs.end(), [&](const auto& p) {
+        return p.flash.time > back_at + 0.5;
+    });
+    CHECK(heard_again >= 2);
+}
+
+TEST_CASE("audio: recctl devices lists the sinks with their monitors and the sources", "[audio]") {
+    Sandbox box;
+    PulseDevices devices(box);
+    Recd recd(box);
+    REQUIRE(recd.wait_ready());
+    CtlResult list = recctl(box, {"devices"});
+    INFO(list.describe());
+    REQUIRE(list.code == 0);
+    const Json& reply = list.json;
+    CHECK(reply.value("default_sink", "") == "recd_sink");
+    CHECK(reply.value("default_source", "") == "recd_sink.monitor");
+    bool sink_found = false, mic_found = false;
+    for (const Json& sink : reply.value("sinks", Json::array())) {
+        if (sink.value("name", "") != devices.sink()) continue;
+        sink_found = true;
+        CHECK(sink.value("monitor", "") == devices.monitor());
+        CHECK(sink.contains("description"));
+    }
+    for (const Json& source : reply.value("sources", Json::array())) {
+        if (source.value("name", "") == devices.mic()) mic_found = true;
+    }
+    CHECK(sink_found);
+    CHECK(mic_found);
+}

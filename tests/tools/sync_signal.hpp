@@ -1,0 +1,54 @@
+#pragma once
+// The sync signal: what sync_tool emits and sync_analysis looks for. Both include this file so
+// they cannot disagree.
+//
+// Events: the first 1 s after sync_tool's start, then periods of 1.0 s + (k mod 7) x 13 ms. The
+// varying period keeps events from phase-locking with 30 fps frames (13 ms is not a multiple of
+// a frame) and gives the sequence a signature, which the analyzer uses to pair flashes with tones
+// even when they are seconds apart.
+//
+// Flash: the window jumps from black to white and fades, level(d) = 255 - 5 d/ms, for 40 ms; then
+// stays at 55 until 100 ms; then black. The first frame that shows a flash thus tells by its
+// brightness how long after the flash it was grabbed: the flash's instant is known to a fraction
+// of a millisecond rather than to a frame (33 ms), which is what makes a drift of 1 ms/min
+// measurable in a 30 s recording.
+//
+// Tone: a 1 kHz full-scale sine from phase 0 for 50 ms, in both channels.
+#include <cmath>
+
+namespace rec::sync {
+
+inline constexpr int sample_rate = 48000;
+inline constexpr int channels = 2;
+inline constexpr double tone_hz = 1000.0;
+inline constexpr double tone_seconds = 0.050;
+inline constexpr double flash_seconds = 0.100;
+
+// Seconds from sync_tool's start to event k (k = 0, 1, ...).
+inline double event_time(int k) {
+    double t = 1.0;
+    for (int j = 0; j < k; ++j) t += 1.0 + (j % 7) * 0.013;
+    return t;
+}
+
+inline constexpr double ramp_top = 255;        // level at the flash's instant
+inline constexpr double ramp_per_ms = 5;       // levels lost per millisecond
+inline constexpr double ramp_ms = 40;          // length of the ramp; > one frame at 30 fps
+inline constexpr double flash_floor = 55;      // level after the ramp, until flash_seconds
+inline constexpr double timed_min_level = 65;  // below this a level is not on the ramp
+
+// The window's grey level (0..255) `ms` milliseconds after the flash's instant.
+inline double flash_level(double ms) {
+    if (ms < 0 || ms >= flash_seconds * 1000) return 0;
+    if (ms < ramp_ms) return ramp_top - ramp_per_ms * ms;
+    return flash_floor;
+}
+
+// The inverse on the ramp: milliseconds since the flash for a frame of grey `level`, or a
+// negative value when the level is off the ramp (the frame came too late to tell).
+inline double ms_since_flash(double level) {
+    if (level < timed_min_level) return -1;
+    return std::fmax(0.0, (ramp_top - level) / ramp_per_ms);
+}
+
+}  // namespace rec::sync
