@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -60,7 +61,11 @@ bool AudioEncoder::write(const float* samples, int64_t frames, int compensation,
         // Silence is converted from a fixed block of zeros, one block at a time.
         const int n = static_cast<int>(samples ? frames : std::min(frames - done, silence_block));
         const auto* in = reinterpret_cast<const uint8_t*>(samples ? samples : silence.data());
-        if (compensation != 0) swr_set_compensation(swr_.get(), std::exchange(compensation, 0), n);
+        // At most 2 % of this block (the drift controller never asks more than 1 %): a stretch
+        // near the block's own length would stop swresample's resampler (a division by zero).
+        const int limit = n / 50;
+        if (const int c = std::clamp(std::exchange(compensation, 0), -limit, limit); c != 0)
+            swr_set_compensation(swr_.get(), c, n);
         const int capacity = swr_get_out_samples(swr_.get(), n);
         if (!reserve(convert_, capacity)) return false;
         const int out = swr_convert(swr_.get(), convert_->data, capacity, &in, n);
