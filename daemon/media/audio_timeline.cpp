@@ -15,12 +15,11 @@ constexpr double smoothing = 0.2;
 // The clock fit forgets with a time constant of ~30 s of 20 ms chunks: long enough to average
 // out read-time jitter to a few ppm, short enough to follow a clock that wanders.
 constexpr double fit_decay = 1 - 1.0 / 1500;
-// PI gains: P corrects an offset in ~1 s, I learns a constant drift; together critically
-// damped (natural frequency 0.4 rad/s: settled within ~15 s), so a 0.1 % clock error peaks
-// at ~1 ms before it is absorbed. The ratio then moves by at most a few hundred ppm with the
-// timestamps' jitter: far below an audible pitch change.
-constexpr double gain_p = 0.8;   // 1/s
-constexpr double gain_i = 0.16;  // 1/s^2
+// The fitted clock's slope is fed forward (a device 0.1 % fast has 0.1 % of its samples taken
+// out from the moment the fit knows it), and what remains of the offset is steered out with a
+// time constant of 0.5 s. No integral term: the fit already is the memory of lasting drift, and
+// an integral that must learn it first makes a transient of milliseconds over tens of seconds.
+constexpr double gain_p = 2.0;  // 1/s
 // Real device clocks are within a few hundred ppm; 1 % bounds a wild estimate's audible pitch
 // change. Anything beyond it shows up as offset and is stepped at max_step.
 constexpr double max_correction = 0.01;
@@ -32,7 +31,7 @@ AudioTimeline::Placement AudioTimeline::place(double start, int64_t frames, doub
     const double offset = position - start * rate_;  // + : audio would land late
     const double max_step = max_step_seconds * rate_;
     if (!aligned_ || std::abs(offset) > max_step) {
-        // Step to the exact position; the drift learnt so far (integral_) stays valid.
+        // Step to the exact position; the fit starts over (the device may have changed).
         if (offset < 0)
             p.silence = std::llround(-offset);
         else
@@ -50,8 +49,8 @@ AudioTimeline::Placement AudioTimeline::place(double start, int64_t frames, doub
     const double fitted = fit_.ready() ? fit_.at(delivered) : start;
     const double dt = static_cast<double>(frames) / rate_;
     smoothed_ += smoothing * ((position - fitted * rate_) - smoothed_);
-    integral_ += smoothed_ * dt;
-    correction_ = std::clamp(-(gain_p * smoothed_ + gain_i * integral_), -max_correction * rate_,
+    const double slope = fit_.ready() ? fit_.slope() : 1.0;  // real seconds per device second
+    correction_ = std::clamp((slope - 1) * rate_ - gain_p * smoothed_, -max_correction * rate_,
                              max_correction * rate_);
     carry_ += correction_ * dt;
     p.compensation = static_cast<int>(std::trunc(carry_));
@@ -67,15 +66,18 @@ void AudioTimeline::ClockFit::add(double x, double y) {
     xy_ = xy_ * fit_decay + x * y;
 }
 
-// The slope is pulled towards 1 (the nominal rate) by a prior worth ~10 s of chunks: a fit over
-// the first seconds cannot tilt on read-time jitter, a fit over the full window barely feels it
-// (the PI controller's integral takes up what it leaves).
-double AudioTimeline::ClockFit::at(double x) const {
-    constexpr double prior = 500 * 25.0 / 3;  // 500 chunks spread evenly over +-5 s
+// A slight pull of the slope towards 1 (the nominal rate), worth a few chunks, keeps the first
+// fits (0.5 s of chunks) from tilting far on read-time jitter; after a few seconds it is nothing.
+double AudioTimeline::ClockFit::slope() const {
+    constexpr double prior = 1.0;  // s^2: ~25 chunks spread over +-0.35 s
     const double mean_x = x_ / weight_, mean_y = y_ / weight_;
     const double sxx = xx_ - weight_ * mean_x * mean_x;
     const double sxy = xy_ - weight_ * mean_x * mean_y;
-    return mean_y + (sxy + prior) / (sxx + prior) * (x - mean_x);
+    return (sxy + prior) / (sxx + prior);
+}
+
+double AudioTimeline::ClockFit::at(double x) const {
+    return y_ / weight_ + slope() * (x - x_ / weight_);
 }
 
 }  // namespace rec

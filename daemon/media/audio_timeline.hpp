@@ -7,8 +7,8 @@
 //   - more than max_step (50 ms) behind: a gap (suspended source, server stall) -> silence;
 //   - more than max_step ahead: an overlap -> the chunk's first samples are dropped;
 //   - otherwise it is drift of the device clock against the steady clock, corrected smoothly by
-//     stretching or squeezing the resampling by at most max_correction (a PI controller, as
-//     SimpleScreenRecorder's Synchronizer does).
+//     stretching or squeezing the resampling by at most max_correction: the fitted clock's rate
+//     fed forward, plus a proportional pull towards the fitted position.
 // Read times jitter by milliseconds (scheduling, latency interpolation). The controller does
 // not steer on them: it steers on the device clock fitted to them, a least-squares line of
 // read time against samples delivered (forgetting over ~30 s), which is smooth yet follows a
@@ -39,8 +39,9 @@ public:
     class ClockFit {
     public:
         void reset() { *this = ClockFit{}; }
-        void add(double delivered, double start);    // seconds of samples delivered, read time
-        double at(double delivered) const;           // the fitted start time
+        void add(double delivered, double start);  // seconds of samples delivered, read time
+        double at(double delivered) const;         // the fitted start time
+        double slope() const;  // fitted read seconds per second of samples delivered
         bool ready() const { return weight_ > 25; }  // ~0.5 s of chunks
 
     private:
@@ -57,7 +58,6 @@ private:
     ClockFit fit_;
     int64_t delivered_ = 0;  // input frames since the last alignment
     double smoothed_ = 0;    // offset in frames from the fitted clock
-    double integral_ = 0;    // frame-seconds: the PI controller's memory of lasting drift
     double correction_ = 0;  // frames per second being added (+) or removed (-)
     double carry_ = 0;       // fraction of a frame of correction not yet applied
     int64_t silence_total_ = 0;

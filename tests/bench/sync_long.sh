@@ -68,6 +68,7 @@ start_run() {
     pactl load-module module-null-sink sink_name="t_$1" rate=48000 channels=2 >/dev/null
     pactl load-module module-pipe-source source_name="m_$1" file="$out/$1.fifo" \
         format=float32le rate=48000 channels=2 >/dev/null
+    sh "$fixtures/pulse_realtime_sources.sh" "$state/pulse"
     "$build/tests/tools/sync_tool" --region "320x240+$3+0" --sink "t_$1" \
         --mic-fifo "$out/$1.fifo" --mic-skew "$2" >"$out/sync_tool-$1.log" 2>&1 &
     pids="$pids $!"

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -78,6 +79,10 @@ void PulseDevices::load_mic() {
     // module-pipe-source makes the FIFO itself (and removes it when unloaded).
     mic_module_ = load({"module-pipe-source", "source_name=" + mic_, "file=" + fifo_.string(),
                         "format=float32le", "rate=48000", "channels=2"});
+    // Its I/O thread at a sound card's priority (see the script).
+    const std::string realtime =
+        std::string("sh " FIXTURES_DIR "/pulse_realtime_sources.sh ") + PULSE_STATE_DIR;
+    REQUIRE(std::system(realtime.c_str()) == 0);
 }
 
 // ---- SyncTool

@@ -1,7 +1,6 @@
 #include "sync_audio.hpp"
 
 #include <fcntl.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -323,15 +322,10 @@ void MicFeeder::write_chunk(const std::vector<float>& chunk) {
         ++dropped_;
         return;
     }
-    // More than 20 ms waiting in the FIFO: nobody records the source (module-pipe-source reads
-    // only while a stream records it). Drop, as a sound card's samples are lost then, so the
-    // reader never gets a burst of old audio.
-    int pending = 0;
-    const int limit = static_cast<int>(0.020 * sample_rate * frame_bytes);
-    if (::ioctl(fd_, FIONREAD, &pending) == 0 && pending > limit) {
-        ++dropped_;
-        return;
-    }
+    // A full FIFO (170 ms) means nobody records the source (module-pipe-source reads only while
+    // a stream records it): the chunk is lost, as a sound card's samples are then. Anything
+    // less is a reader that fell behind for a moment (a busy machine) and catches up, as it
+    // would from a sound card's buffer.
     const size_t bytes = chunk.size() * sizeof(float);
     if (::write(fd_, chunk.data(), bytes) == static_cast<ssize_t>(bytes)) return;
     ++dropped_;

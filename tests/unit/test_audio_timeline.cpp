@@ -96,7 +96,7 @@ TEST_CASE("audio timeline: offsets under 50 ms are corrected smoothly, not stepp
     double position = chunk;
     int max_step = 0;
     // Audio suddenly 30 ms late (a latency change): no silence or skip, steered back within a
-    // minute (the PI controller overshoots by ~4 ms on the way).
+    // minute.
     for (int i = 1; i < 50 * 60; ++i) {
         const auto p = t.place(i * 0.020 - 0.030, chunk, position);
         CHECK(p.silence == 0);
