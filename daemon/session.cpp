@@ -23,6 +23,8 @@ namespace {
 // Frames queued between grab and encode: ~200 ms at 30 fps absorbs an encoder hiccup (a
 // keyframe costs several frames' time) while bounding memory (8 MB per 1080p frame).
 constexpr size_t video_queue_frames = 6;
+// An encoder that keeps failing after being replaced is not transient: the session ends.
+constexpr int max_encoder_failovers = 3;
 
 }  // namespace
 
@@ -75,7 +77,8 @@ void Session::start() {
     capture_thread_ = std::thread(&Session::capture_loop, this);
 }
 
-void Session::open_video_encoder() {
+// What every video encoder of this session is opened with (start(), fail_over_encoder()).
+VideoEncoderSettings Session::encoder_settings() const {
     const auto& v = options_.video;
     VideoEncoderSettings settings{region_.width,
                                   region_.height,
@@ -89,7 +92,12 @@ void Session::open_video_encoder() {
                                   v.keyframe_seconds};
     if (!v.size.empty())
         std::sscanf(v.size.c_str(), "%dx%d", &settings.out_width, &settings.out_height);
-    auto choice = choose_encoder(v.encoder, v.codec, options_.strict_encoder, settings);
+    return settings;
+}
+
+void Session::open_video_encoder() {
+    const auto& v = options_.video;
+    auto choice = choose_encoder(v.encoder, v.codec, options_.strict_encoder, encoder_settings());
     encoder_ = std::move(choice.encoder);
     encoder_fallback_reason_ = std::move(choice.fallback_reason);
 }
@@ -137,6 +145,16 @@ ipc::Json Session::describe() const {
     tracks.push_back(
         {{"title", "screen"}, {"display", options_.display}, {"region", ipc::to_json(region_)}});
     for (const auto& t : tracks_) tracks.push_back(t->status());
+    std::unique_lock encoder_lock(encoder_mutex_);
+    ipc::Json encoder = {{"name", encoder_->backend().family},
+                         {"codec", encoder_->backend().codec},
+                         {"ffmpeg", encoder_->backend().encoder},
+                         {"quality", v.quality},
+                         {"fps", v.fps},
+                         {"width", encoder_->context().width},
+                         {"height", encoder_->context().height},
+                         {"fallback_reason", encoder_fallback_reason_}};
+    encoder_lock.unlock();
     return {{"recd", RECD_VERSION},
             {"session", id_},
             {"name", options_.name.empty() ? id_ : options_.name},
@@ -145,15 +163,7 @@ ipc::Json Session::describe() const {
             {"display", options_.display},
             {"started_utc", started_utc_},
             {"started_steady_ns", started_steady_ns_},
-            {"encoder",
-             {{"name", encoder_->backend().family},
-              {"codec", encoder_->backend().codec},
-              {"ffmpeg", encoder_->backend().encoder},
-              {"quality", v.quality},
-              {"fps", v.fps},
-              {"width", encoder_->context().width},
-              {"height", encoder_->context().height},
-              {"fallback_reason", encoder_fallback_reason_}}},
+            {"encoder", encoder},
             {"container", options_.output.container},
             {"tracks", tracks},
             {"segments", output_ ? output_->closed_files() : ipc::Json::array()}};
@@ -281,14 +291,16 @@ void Session::encode_loop() {
         while (auto frame = queue_.pop()) {
             if (ok && !(ok = encode_frame(timeline, *frame))) fail_encode();
         }
-        const auto sink = [&](AVPacket& packet) {
-            return output_->write(packet, video_stream_, encoder_->context().time_base);
-        };
-        if (ok && !encoder_->flush(sink)) fail_encode();
+        if (ok && !encoder_->flush([this](AVPacket& p) { return write_video(p); })) fail_encode();
     } catch (const std::exception& e) {
         fail(ErrorCode::internal, std::string("encode: ") + e.what());
     }
     finalize();
+}
+
+// venc thread: a packet of the current video encoder into the current file.
+bool Session::write_video(AVPacket& packet) {
+    return output_->write(packet, video_stream_, encoder_->context().time_base);
 }
 
 // The first frame sets the session's epoch; audio refers to it.
@@ -300,9 +312,7 @@ bool Session::encode_frame(VideoTimeline& timeline, const VideoFrame& frame) {
         ++skipped_;  // paused, after the stop, or a second grab in one slot
         return true;
     }
-    const auto sink = [&](AVPacket& packet) {
-        return output_->write(packet, video_stream_, encoder_->context().time_base);
-    };
+    const auto sink = [this](AVPacket& p) { return write_video(p); };
     // One slot (nullptr: the previous picture again). At a planned cut, the first frame at or
     // after it starts the new file, as a keyframe.
     const auto encode = [&](const AVFrame* picture, int64_t pts) {
@@ -310,9 +320,14 @@ bool Session::encode_frame(VideoTimeline& timeline, const VideoFrame& frame) {
             encoder_->request_keyframe();
         return encoder_->encode(picture, pts, sink);
     };
-    for (int64_t i = slot->repeats; i > 0; --i, ++duplicated_)
-        if (!encode(nullptr, slot->pts - i)) return false;
-    if (!encode(frame.frame.get(), slot->pts)) return false;
+    bool ok = true;
+    for (int64_t i = slot->repeats; ok && i > 0; --i, ++duplicated_)
+        ok = encode(nullptr, slot->pts - i);
+    ok = ok && encode(frame.frame.get(), slot->pts);
+    // A failed encoder: this frame starts a new file with another (slots since the failure,
+    // at most this frame's repeats, are in neither file).
+    if (!ok && (!fail_over_encoder(slot->pts) || !encode(frame.frame.get(), slot->pts)))
+        return false;
     ++encoded_;
     slots_ = timeline.slots();
     return true;
@@ -336,6 +351,42 @@ void Session::finalize() {
     spdlog::info("{}: {} {} ({:.2f} s, {} bytes)", id_, failed ? "failed, kept" : "finalized",
                  output_->current_file(), slots_.load() / static_cast<double>(options_.video.fps),
                  output_->bytes());
+}
+
+// venc thread, when the video encoder failed at slot `pts` and the output did not: the
+// recording goes on from that slot in a new file, with the backends of the session's preference
+// after the failed one first and the failed one last (a fresh encoder may work after a
+// transient failure, e.g. a GPU reset). False when none opens or failures keep coming.
+bool Session::fail_over_encoder(int64_t pts) {
+    if (!output_->error().empty() || failovers_ >= max_encoder_failovers) return false;
+    const std::string failed = encoder_->backend().family;
+    const std::string why = encoder_->error();
+    std::vector<std::string> order = options_.video.encoder;
+    std::erase(order, failed);
+    order.push_back(failed);
+    EncoderChoice choice;
+    try {
+        choice = choose_encoder(order, options_.video.codec, options_.strict_encoder,
+                                encoder_settings());
+    } catch (const Error& e) {
+        spdlog::error("{}: video encoder {} failed ({}) and none replaces it: {}", id_, failed, why,
+                      e.what());
+        return false;
+    }
+    ++failovers_;
+    // What the failed encoder still holds (frame threads delay packets by a few frames) belongs
+    // before the cut; an encoder that is truly gone cannot give it, and that is all lost.
+    encoder_->flush([this](AVPacket& p) { return write_video(p); });
+    spdlog::warn("{}: video encoder {} failed ({}); a new file goes on with {}", id_, failed, why,
+                 choice.encoder->backend().family);
+    output_->switch_video(&choice.encoder->context(), static_cast<double>(pts) / options_.video.fps,
+                          "encoder failed");
+    std::unique_ptr<VideoEncoder> old;
+    std::lock_guard lock(encoder_mutex_);
+    old = std::exchange(encoder_, std::move(choice.encoder));
+    encoder_fallback_reason_ = failed + " failed while recording: " + why;
+    if (!choice.fallback_reason.empty()) encoder_fallback_reason_ += "; " + choice.fallback_reason;
+    return true;
 }
 
 // The muxer's error (disk full, I/O) takes precedence: the encoder only failed because its
@@ -362,10 +413,13 @@ ipc::Json Session::status() const {
         j["files"] = output_->closed_files();
         j["container"] = options_.output.container;
         j["hooks"] = hooks_->status();
-        j["encoder"] = encoder_->backend().family;
-        j["codec"] = encoder_->backend().codec;
-        if (!encoder_fallback_reason_.empty())
-            j["encoder_fallback_reason"] = encoder_fallback_reason_;
+        {
+            std::lock_guard lock(encoder_mutex_);
+            j["encoder"] = encoder_->backend().family;
+            j["codec"] = encoder_->backend().codec;
+            if (!encoder_fallback_reason_.empty())
+                j["encoder_fallback_reason"] = encoder_fallback_reason_;
+        }
         j["bytes"] = output_->bytes();
         j["audio"] = ipc::Json::array();
         for (const auto& t : tracks_) j["audio"].push_back(t->status());

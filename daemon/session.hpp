@@ -28,6 +28,10 @@ namespace rec {
 
 class ScreenSource;
 class VideoEncoder;
+struct VideoEncoderSettings;
+}  // namespace rec
+struct AVPacket;
+namespace rec {
 class Segmenter;
 class AudioTrack;
 class Hooks;
@@ -86,6 +90,9 @@ private:
     ipc::Json describe() const;
     void fail(ErrorCode code, const std::string& message);
     void fail_encode();
+    bool fail_over_encoder(int64_t pts);
+    bool write_video(AVPacket& packet);
+    VideoEncoderSettings encoder_settings() const;
 
     const std::string id_;
     const SessionOptions options_;
@@ -94,7 +101,11 @@ private:
     SessionClock clock_;
 
     std::unique_ptr<ScreenSource> source_;
+    // Replaced by the venc thread when it fails (fail_over_encoder); other threads read it
+    // under encoder_mutex_.
     std::unique_ptr<VideoEncoder> encoder_;
+    mutable std::mutex encoder_mutex_;  // guards encoder_ and encoder_fallback_reason_
+    int failovers_ = 0;                 // venc thread
     std::vector<std::unique_ptr<AudioTrack>> tracks_;
     std::unique_ptr<Segmenter> output_;
     std::unique_ptr<Hooks> hooks_;

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "../../common/error.hpp"
+#include "../fault.hpp"
 #include "probe.hpp"
 
 extern "C" {
@@ -132,6 +133,10 @@ bool VideoEncoder::convert(const AVFrame& picture) {
 }
 
 bool VideoEncoder::encode(const AVFrame* picture, int64_t pts, const PacketSink& sink) {
+    if (fault::hit("video_encoder")) {
+        error_ = fmt::format("{} failed: fault injected by RECD_FAULT", backend_.encoder);
+        return false;
+    }
     if (picture) {
         last_.reset();  // lets convert() reuse its buffer
         if (sws_ && !convert(*picture)) return false;

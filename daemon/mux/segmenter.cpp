@@ -104,7 +104,7 @@ bool Segmenter::write_locked(AVPacket& packet, int stream, AVRational time_base)
     packet.pts -= offset;
     if (packet.dts != AV_NOPTS_VALUE) packet.dts -= offset;
     // A packet lasts until the next: its duration, or a frame for video that does not say.
-    const double length = packet.duration > 0 ? packet.duration * av_q2d(time_base)
+    const double length = packet.duration > 0      ? packet.duration * av_q2d(time_base)
                           : streams_[stream].video ? 1 / frame_rate_
                                                    : 0;
     target.end = std::max(target.end, t + length);
@@ -138,6 +138,15 @@ void Segmenter::plan_cut(double at, std::string reason) {
     split_reason_ = std::move(reason);
 }
 
+void Segmenter::switch_video(const AVCodecContext* codec, double at, std::string reason) {
+    std::lock_guard lock(mutex_);
+    for (auto& s : streams_)
+        if (s.video) s.codec = codec;
+    planned_cut_.reset();
+    keyframe_forced_ = false;
+    plan_cut(at, std::move(reason));
+}
+
 bool Segmenter::keyframe_due(double time) {
     std::lock_guard lock(mutex_);
     if (!requested_.empty() && !planned_cut_)
@@ -150,9 +159,8 @@ bool Segmenter::keyframe_due(double time) {
 bool Segmenter::check_limits(const Segment& segment) {
     const uint64_t written = closed_bytes_ + segment.muxer->bytes();
     const uint64_t every = std::min(free_check_bytes, plan_.min_free_bytes / 4);
-    if (plan_.min_free_bytes &&
-        (checked_bytes_ == 0 || written - checked_bytes_ >= every ||
-         latest_ - checked_at_ >= free_check_seconds)) {
+    if (plan_.min_free_bytes && (checked_bytes_ == 0 || written - checked_bytes_ >= every ||
+                                 latest_ - checked_at_ >= free_check_seconds)) {
         checked_bytes_ = std::max<uint64_t>(written, 1);
         checked_at_ = latest_;
         if (auto free = free_bytes(plan_.directory); free && *free < plan_.min_free_bytes)

@@ -10,8 +10,9 @@
 // Closed files get their trailer (and MP4 finalization) on a closer thread, so the pipeline
 // never waits for it; the last one is closed by finish(), which does wait.
 //
-// Threads: write() from the venc and aenc threads (serialized by mutex_); request_split()
-// and the getters from any thread; finish() from the venc thread once the others stopped.
+// Threads: write() and switch_video() from the venc and aenc threads (serialized by mutex_);
+// request_split() and the getters from any thread; finish() from the venc thread once the others
+// stopped.
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -69,6 +70,10 @@ public:
     // venc thread, before each frame at media time `time`: plans a requested cut, and says
     // whether this frame must be a keyframe (the first at or after the planned cut).
     bool keyframe_due(double time);
+    // venc thread, after its encoder failed and was replaced: the video stream takes `codec`
+    // from media time `at` (a frame boundary) on, in a new file (a file's streams cannot
+    // change). Replaces any cut planned and not yet made.
+    void switch_video(const AVCodecContext* codec, double at, std::string reason);
     // venc thread, last: closes every file (waits for them). False if any failed to close.
     bool finish(const std::string& reason);
 
@@ -96,7 +101,7 @@ private:
     bool fail(ErrorCode code, const std::string& message);
 
     const SegmentPlan plan_;
-    const std::vector<StreamSpec> streams_;
+    std::vector<StreamSpec> streams_;  // the video's codec changes in switch_video()
     const FileEventFn on_file_;
     mutable std::mutex mutex_;
     std::unique_ptr<Segment> current_;

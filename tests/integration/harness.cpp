@@ -208,11 +208,11 @@ void Sandbox::write_config(const std::string& video_extra, const std::string& ta
 }
 
 std::vector<std::string> Sandbox::env() const {
-    return environment_with(
-        {"DISPLAY=" + display_, "XDG_RUNTIME_DIR=" + runtime_dir().string(),
-         "HOME=" + dir_.string(), "XDG_CONFIG_HOME=" + (dir_ / "config").string(),
-         "PULSE_SERVER=" + pulse_server_},
-        {"RECD_SOCKET", "XDG_VIDEOS_DIR"});
+    std::vector<std::string> set = {
+        "DISPLAY=" + display_, "XDG_RUNTIME_DIR=" + runtime_dir().string(), "HOME=" + dir_.string(),
+        "XDG_CONFIG_HOME=" + (dir_ / "config").string(), "PULSE_SERVER=" + pulse_server_};
+    set.insert(set.end(), extra_env_.begin(), extra_env_.end());
+    return environment_with(set, {"RECD_SOCKET", "XDG_VIDEOS_DIR", "RECD_FAULT"});
 }
 
 fs::path Sandbox::new_file(std::string_view stem) {

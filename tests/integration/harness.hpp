@@ -96,6 +96,8 @@ public:
     // RECD_SOCKET is removed.
     std::vector<std::string> env() const;
     const std::string& pulse_server() const { return pulse_server_; }
+    // One more "NAME=value" for env(), e.g. RECD_FAULT for a recd started afterwards.
+    void add_env(std::string entry) { extra_env_.push_back(std::move(entry)); }
     // Another PULSE_SERVER for env(), e.g. one nobody listens on.
     void set_pulse_server(std::string server) { pulse_server_ = std::move(server); }
     // A fresh file name in the sandbox for a child's output.
@@ -105,6 +107,7 @@ private:
     fs::path dir_;
     std::string display_;
     std::string pulse_server_;
+    std::vector<std::string> extra_env_;
     int files_ = 0;
 };
 

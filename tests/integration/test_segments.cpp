@@ -213,6 +213,42 @@ TEST_CASE("segments: segment_megabytes = 1 cuts a busy recording by size", "[out
     check_continuity(segments, stopped);
 }
 
+TEST_CASE("encoder failover: an encoder failing mid-recording is replaced in a new file",
+          "[outputs][segments][encoders]") {
+    Sandbox box;
+    // The 60th frame handed to an encoder fails (what a GPU encoder does when its device is
+    // reset or lost); the next backend in the preference, NVENC, is unavailable here, so the
+    // session goes on with a fresh x264, the failed backend coming last.
+    box.add_env("RECD_FAULT=video_encoder=60");
+    write_output_config(box, OutputConfig().video("encoder = [\"x264\", \"nvenc\"]\n"));
+    Recd recd(box);
+    REQUIRE(recd.wait_ready());
+    Json started = start_recording(box, {"--region", "640x360+0+0"});
+    const std::string id = started["id"];
+    Json running = wait_for_session(
+        box, id, [](const Json& s) { return s["files"].size() >= 1; }, 5s);
+    INFO("while recording: " << running.dump());
+    CHECK(running.value("state", "") == "recording");
+    CHECK(running.value("encoder", "") == "x264");
+    const std::string reason = running.value("encoder_fallback_reason", "");
+    CHECK(reason.find("x264 failed while recording") != std::string::npos);
+    CHECK(reason.find("h264_nvenc") != std::string::npos);  // why NVENC did not take over
+    std::this_thread::sleep_for(1500ms);
+    Json stopped = stop_recording(box, id);
+    INFO("stopped: " << stopped.dump());
+    CHECK(stopped.value("state", "") == "stopped");
+    CHECK_FALSE(stopped.contains("error"));
+    REQUIRE(stopped["files"].size() == 2);
+    CHECK(stopped["files"][0].value("end_reason", "") == "encoder failed");
+    CHECK(stopped["files"][1].value("end_reason", "") == "stopped");
+    // The failure came at frame 60, so the first file holds 2 s; both play on their own, and
+    // together they hold every slot (the fault hit a new picture, not a repeated one).
+    CHECK(std::abs(stopped["files"][0].value("duration", 0.0) - 2.0) <= 2 * frame);
+    const auto segments = check_segments(stopped, 640, 360);
+    check_continuity(segments, stopped);
+    CHECK(recd.log().find("a new file goes on with x264") != std::string::npos);
+}
+
 TEST_CASE("hook: on_file_closed runs once per closed file with its exact path", "[outputs][hook]") {
     Sandbox box;
     const fs::path log = box.dir() / "hook.log";
