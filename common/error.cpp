@@ -34,6 +34,10 @@ std::string_view to_string(ErrorCode code) {
             return "DISK_FULL";
         case ErrorCode::shutting_down:
             return "SHUTTING_DOWN";
+        case ErrorCode::permission_denied:
+            return "PERMISSION_DENIED";
+        case ErrorCode::busy:
+            return "BUSY";
         case ErrorCode::internal:
             return "INTERNAL";
     }

@@ -23,6 +23,8 @@ enum class ErrorCode {
     output_failed,
     disk_full,
     shutting_down,
+    permission_denied,
+    busy,
     internal,
 };
 

@@ -1,11 +1,15 @@
 #include "server.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <csignal>
+#include <optional>
 
 #include "../common/error.hpp"
+#include "../common/ipc/protocol.hpp"
 
 namespace rec {
 
@@ -23,6 +27,37 @@ void remove_stale_socket(const std::filesystem::path& socket) {
                     socket.string() + " exists and is not a socket: refusing to replace it");
     spdlog::info("removing stale socket {} left by an earlier recd", socket.string());
     unlink(socket.c_str());
+}
+
+// At most this many clients at once (issue 5): enough for every script and person on a
+// session, and a bound on what a flood of connections can cost.
+constexpr size_t max_connections = 64;
+
+// Linux: who is at the other end. Only recd's own user and root may talk to it: the socket's
+// 0600 mode already keeps others out, this holds even if someone loosens the mode.
+std::optional<std::string> refusal(Local::socket& socket) {
+    ucred peer{};
+    socklen_t length = sizeof(peer);
+    if (getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &peer, &length) != 0)
+        return ipc::error_reply(nullptr, ErrorCode::permission_denied,
+                                "cannot tell who is connecting; refused");
+    if (peer.uid == getuid() || peer.uid == 0) return std::nullopt;
+    spdlog::warn(
+        "refused a connection from uid {} (pid {}): only uid {} and root may control "
+        "this recd",
+        peer.uid, peer.pid, getuid());
+    return ipc::error_reply(
+        nullptr, ErrorCode::permission_denied,
+        fmt::format("this recd belongs to uid {}; uid {} may not control it", getuid(), peer.uid));
+}
+
+// A last word to a client that is not served, then the connection is closed. A fresh socket's
+// buffer takes the short line at once, so the blocking write cannot stall the io thread.
+void turn_away(Local::socket& socket, const std::string& reply) {
+    boost::system::error_code ignored;
+    asio::write(socket, asio::buffer(reply), ignored);
+    socket.shutdown(Local::socket::shutdown_both, ignored);
+    socket.close(ignored);
 }
 
 }  // namespace
@@ -67,15 +102,23 @@ int Server::run() {
 void Server::accept() {
     acceptor_.async_accept([this](boost::system::error_code ec, Local::socket socket) {
         if (ec == asio::error::operation_aborted || shutting_down_) return;
-        if (!ec) {
+        if (ec) {
+            spdlog::warn("accept failed: {}", ec.message());
+        } else if (auto refused = refusal(socket)) {
+            turn_away(socket, *refused);
+        } else if (connections_.size() >= max_connections) {
+            spdlog::warn("refused a connection: already serving {}", max_connections);
+            turn_away(socket, ipc::error_reply(nullptr, ErrorCode::busy,
+                                               fmt::format("recd already serves {} connections; "
+                                                           "try again when some have closed",
+                                                           max_connections)));
+        } else {
             auto connection =
                 std::make_shared<Connection>(std::move(socket), dispatcher_, [this](Connection* c) {
                     std::erase_if(connections_, [c](const auto& p) { return p.get() == c; });
                 });
             connections_.insert(connection);
             connection->start();
-        } else {
-            spdlog::warn("accept failed: {}", ec.message());
         }
         accept();
     });

@@ -330,6 +330,7 @@ bool Session::encode_frame(VideoTimeline& timeline, const VideoFrame& frame) {
         return false;
     ++encoded_;
     slots_ = timeline.slots();
+    max_repeats_ = std::max<int64_t>(max_repeats_, slot->repeats);
     return true;
 }
 
@@ -429,7 +430,9 @@ ipc::Json Session::status() const {
     j["frames"] = {{"captured", captured_.load()},
                    {"encoded", encoded_.load()},
                    {"dropped", queue_.dropped() + skipped_.load()},
-                   {"duplicated", duplicated_.load()}};
+                   {"duplicated", duplicated_.load()},
+                   // The longest time one picture stood for another, capture stalls included.
+                   {"max_gap_ms", (max_repeats_.load() + 1) * 1000.0 / options_.video.fps}};
     std::lock_guard lock(error_mutex_);
     if (error_) j["error"] = {{"code", to_string(error_->code())}, {"message", error_->what()}};
     return j;

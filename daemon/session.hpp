@@ -118,6 +118,7 @@ private:
 
     std::atomic<uint64_t> captured_{0}, encoded_{0}, duplicated_{0}, skipped_{0};
     std::atomic<int64_t> slots_{0};
+    std::atomic<int64_t> max_repeats_{0};  // most slots one picture filled: the longest gap
     // Set by start(), read-only afterwards.
     ipc::Region region_;
     std::string started_utc_;  // ISO 8601, for the sidecar

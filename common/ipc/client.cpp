@@ -32,7 +32,9 @@ Json Client::call(const Json& request, std::chrono::milliseconds timeout) {
     auto& io = impl_->io;
     boost::system::error_code ec;
     asio::write(impl_->socket, asio::buffer(request.dump() + "\n"), ec);
-    if (ec) throw Unreachable("sending to recd failed: " + ec.message());
+    // A recd that turns the client away (PERMISSION_DENIED, BUSY) says why and closes before
+    // reading: the write then fails, and the reply waiting to be read is the one to report.
+    const auto write_error = ec;
 
     bool done = false;
     asio::async_read_until(impl_->socket, impl_->buffer, '\n',
@@ -40,6 +42,7 @@ Json Client::call(const Json& request, std::chrono::milliseconds timeout) {
     io.restart();
     io.run_for(timeout);
     if (!done) throw Unreachable(fmt::format("recd did not answer within {} ms", timeout.count()));
+    if (ec && write_error) throw Unreachable("sending to recd failed: " + write_error.message());
     if (ec) throw Unreachable("reading recd's reply failed: " + ec.message());
     std::string line;
     std::istream in(&impl_->buffer);
