@@ -172,6 +172,19 @@ Exit report(const Globals& g, const std::string& cmd, const Json& reply) {
     return Exit::ok;
 }
 
+// `recctl events`: subscribes, then prints every event until recd closes the connection (exit 0)
+// or the user interrupts (SIGINT's default: the process ends).
+Exit follow_events(const Globals& g, rec::ipc::Client& client, const Json& request,
+                   std::chrono::milliseconds timeout) {
+    const Json reply = client.call(request, timeout);
+    if (!reply.value("ok", false)) return report(g, "subscribe", reply);
+    std::cout << std::unitbuf;  // every event as it comes, also into a pipe
+    if (g.json) std::cout << dump(reply) << "\n";
+    while (auto event = client.next_event())
+        std::cout << (g.json ? dump(*event) + "\n" : rec::recctl::render_event(*event));
+    return Exit::ok;
+}
+
 Exit send(const Globals& g, Json request) {
     // One request per run today; an incrementing id keeps replies matchable if that changes.
     static int64_t last_id = 0;
@@ -187,6 +200,7 @@ Exit send(const Globals& g, Json request) {
     const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(g.timeout_seconds * 1000));
     try {
         rec::ipc::Client client(socket);
+        if (request["cmd"] == "subscribe") return follow_events(g, client, request, timeout);
         return report(g, request["cmd"], client.call(request, timeout));
     } catch (const std::exception& e) {  // ipc::Unreachable, or a path too long for sockaddr_un
         return report_unreachable(e.what(), socket);
@@ -212,6 +226,9 @@ int main(int argc, char** argv) {
         add_plain(app, "devices", "devices", "List the audio server's sinks and sources"),
         add_plain(app, "list", "list", "List sessions: ID NAME STATE DURATION FILE"),
         add_plain(app, "ping", "hello", "Check that recd answers; prints its version and pid"),
+        add_plain(app, "events", "subscribe",
+                  "Print what happens (sessions started, paused, stopped, failed; files opened "
+                  "and closed; encoder fallbacks) as it happens, until recd exits or Ctrl-C"),
         add_plain(app, "shutdown", "shutdown", "Finalize every recording, then make recd exit"),
     };
     try {

@@ -273,6 +273,27 @@ std::string render(std::string_view cmd, const Json& reply) {
     return reply.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
+// "15:04:05 s1 file_closed /path/f.mkv (2.00 s, 1.2 MiB (...), split)".
+std::string render_event(const Json& event) {
+    std::string time = text(event, "time");
+    if (const auto t = time.find('T'); t != std::string::npos) time = time.substr(t + 1);
+    const std::string kind = text(event, "event");
+    std::string detail;
+    if (kind == "file_closed")
+        detail = fmt::format("{} ({}, {}, {})", text(event, "file"), seconds(event, "duration"),
+                             bytes(event, "bytes"), text(event, "end_reason"));
+    else if (kind == "file_opened")
+        detail = text(event, "file");
+    else if (kind == "encoder_fallback")
+        detail = fmt::format("now {}: {}", text(event, "encoder"), text(event, "reason"));
+    else if (auto* status = field(event, "status"); status && kind == "session_failed")
+        detail = field(*status, "error") ? error_text(*status) : "";
+    else if (status)
+        detail = text(*status, "file");
+    return fmt::format("{} {} {}{}{}\n", time, text(event, "session"), kind,
+                       detail.empty() ? "" : " ", detail);
+}
+
 std::string error_text(const Json& reply) {
     auto* error = field(reply, "error");
     if (!error)

@@ -12,6 +12,9 @@ namespace rec::recctl {
 // lines, each ending in '\n'.
 std::string render(std::string_view cmd, const ipc::Json& reply);
 
+// One line for an event (`recctl events`), ending in '\n'.
+std::string render_event(const ipc::Json& event);
+
 // "CODE: message" for a reply that is not ok.
 std::string error_text(const ipc::Json& reply);
 

@@ -50,9 +50,13 @@ void Connection::handle(std::string line) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.find_first_not_of(" \t") == std::string::npos) return next();  // blank line
     busy_ = true;
-    dispatcher_.handle(line, [self = shared_from_this()](std::string reply) {
-        self->send(std::move(reply), false);
-    });
+    dispatcher_.handle(
+        line,
+        [self = shared_from_this()](std::string reply) { self->send(std::move(reply), false); },
+        [weak = weak_from_this()](const std::string& event) {
+            const auto self = weak.lock();
+            return self && self->push(event);
+        });
 }
 
 void Connection::read() {
@@ -82,16 +86,43 @@ void Connection::watch_partial_message() {
     });
 }
 
+// Replies and event lines share one queue, so they reach the client whole and in order.
 void Connection::send(std::string reply, bool then_close) {
     if (closed_) return;
-    auto buffer = std::make_shared<std::string>(std::move(reply));
-    asio::async_write(
-        socket_, asio::buffer(*buffer),
-        [self = shared_from_this(), buffer, then_close](boost::system::error_code ec, size_t) {
-            self->busy_ = false;
-            if (ec || then_close) return self->close();
-            self->next();
-        });
+    outbox_.push_back({std::move(reply), true, then_close});
+    write_next();
+}
+
+bool Connection::push(std::string line) {
+    // An event every few seconds per session: 256 unread lines is a client that stopped reading.
+    constexpr size_t max_outbox = 256;
+    if (closed_) return false;
+    if (outbox_.size() >= max_outbox) {
+        spdlog::warn("closing a subscriber that does not read its events");
+        close();
+        return false;
+    }
+    outbox_.push_back({std::move(line), false, false});
+    write_next();
+    return true;
+}
+
+void Connection::write_next() {
+    if (writing_ || closed_ || outbox_.empty()) return;
+    writing_ = true;
+    asio::async_write(socket_, asio::buffer(outbox_.front().text),
+                      [self = shared_from_this()](boost::system::error_code ec, size_t) {
+                          self->writing_ = false;
+                          if (self->closed_) return;
+                          const Line done = std::move(self->outbox_.front());
+                          self->outbox_.pop_front();
+                          if (ec || done.then_close) return self->close();
+                          if (done.reply) {
+                              self->busy_ = false;
+                              self->next();
+                          }
+                          self->write_next();
+                      });
 }
 
 void Connection::close_after_replies() {

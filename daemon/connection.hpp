@@ -3,6 +3,7 @@
 // and answers them strictly in order: the next line is read only after the previous reply is
 // written, so a client can pipeline requests and slow commands never interleave replies.
 #include <array>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -23,12 +24,17 @@ public:
     void start();
     // Shutdown: closes now if idle, else right after the reply being prepared is written.
     void close_after_replies();
+    // An event line for a subscribed client, written after what is queued before it. False
+    // once the connection is closed; a client that lets max_outbox lines pile up unread is
+    // closed (a subscriber must read its events).
+    bool push(std::string line);
 
 private:
     void next();
     void read();
     void handle(std::string line);
     void send(std::string reply, bool then_close);
+    void write_next();
     void close();
     void watch_partial_message();
 
@@ -43,6 +49,13 @@ private:
     bool closing_ = false;
     bool closed_ = false;
     bool partial_watched_ = false;  // the partial-message timer runs
+    struct Line {
+        std::string text;
+        bool reply;       // the answer to the request being handled: read the next once written
+        bool then_close;  // the last word
+    };
+    std::deque<Line> outbox_;  // lines to write, in order; the front one is being written
+    bool writing_ = false;
 };
 
 }  // namespace rec

@@ -50,7 +50,7 @@ std::string error_reply_for(const Json& id, std::exception_ptr error) {
     }
 }
 
-void Dispatcher::handle(std::string_view line, ReplyFn reply) {
+void Dispatcher::handle(std::string_view line, ReplyFn reply, PushFn push) {
     static const std::map<std::string, Handler, std::less<>> handlers{
         {"hello", &Dispatcher::hello},       {"ping", &Dispatcher::hello},
         {"start", &Dispatcher::start},       {"stop", &Dispatcher::stop},
@@ -61,11 +61,12 @@ void Dispatcher::handle(std::string_view line, ReplyFn reply) {
     Json id;
     try {
         auto request = ipc::parse_request(line, id);
+        if (request.cmd == "subscribe") return subscribe(request, reply, std::move(push));
         auto handler = handlers.find(request.cmd);
         if (handler == handlers.end())
             fail(ErrorCode::unknown_command,
                  fmt::format("unknown command \"{}\"; commands: hello, ping, start, stop, pause, "
-                             "resume, split, status, list, devices, encoders, shutdown",
+                             "resume, split, status, list, devices, encoders, subscribe, shutdown",
                              request.cmd));
         (this->*handler->second)(request, reply);
     } catch (...) {
@@ -92,6 +93,13 @@ Json Dispatcher::daemon_info() const {
             {"pid", getpid()},
             {"uptime", Seconds(Clock::now() - ctx_.started).count()},
             {"socket", ctx_.socket}};
+}
+
+// From now on the client also gets every event as a line of its own (docs/protocol.md); it
+// may go on sending requests on the same connection.
+void Dispatcher::subscribe(const ipc::Request& request, ReplyFn& reply, PushFn push) {
+    reply(ipc::ok_reply(request.id, {{"subscribed", true}}));
+    ctx_.events.subscribe(std::move(push));
 }
 
 void Dispatcher::hello(const ipc::Request& request, ReplyFn& reply) {

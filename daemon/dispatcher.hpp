@@ -9,6 +9,7 @@
 #include "../common/config.hpp"
 #include "../common/ipc/asio.hpp"
 #include "../common/ipc/protocol.hpp"
+#include "events.hpp"
 #include "session_manager.hpp"
 
 namespace rec {
@@ -26,6 +27,7 @@ struct DaemonContext {
     // Finalizes everything, then calls its argument with the finished sessions, then exits.
     std::function<void(std::function<void(ipc::Json)>)> shutdown;
     std::function<bool()> shutting_down;
+    Events& events;
 };
 
 class Dispatcher {
@@ -33,10 +35,12 @@ public:
     Dispatcher(DaemonContext context, SessionManager& sessions)
         : ctx_(std::move(context)), sessions_(sessions) {}
 
-    void handle(std::string_view line, ReplyFn reply);
+    // `push` sends event lines to the same client later, if it subscribes.
+    void handle(std::string_view line, ReplyFn reply, PushFn push);
 
 private:
     using Handler = void (Dispatcher::*)(const ipc::Request&, ReplyFn&);
+    void subscribe(const ipc::Request& request, ReplyFn& reply, PushFn push);
     void hello(const ipc::Request& request, ReplyFn& reply);
     void start(const ipc::Request& request, ReplyFn& reply);
     void stop(const ipc::Request& request, ReplyFn& reply);

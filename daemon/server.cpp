@@ -66,10 +66,10 @@ Server::Server(const Config& config, const std::filesystem::path& socket)
     : signals_(io_, SIGINT, SIGTERM),
       acceptor_(io_),
       socket_(socket),
-      sessions_(config),
+      sessions_(config, events_),
       dispatcher_(DaemonContext{io_, workers_, config, socket.string(), Clock::now(),
                                 [this](auto done) { shutdown(std::move(done)); },
-                                [this] { return shutting_down_; }},
+                                [this] { return shutting_down_; }, events_},
                   sessions_) {
     remove_stale_socket(socket);
     // Created 0600 from the start: no window in which others could connect.

@@ -40,6 +40,7 @@ private:
     boost::asio::signal_set signals_;
     boost::asio::local::stream_protocol::acceptor acceptor_;
     std::filesystem::path socket_;
+    Events events_{io_};
     SessionManager sessions_;
     Dispatcher dispatcher_;
     std::set<std::shared_ptr<Connection>> connections_;

@@ -12,6 +12,7 @@
 #include "encode/audio_encoder.hpp"
 #include "encode/probe.hpp"
 #include "encode/video_encoder.hpp"
+#include "events.hpp"
 #include "hook.hpp"
 #include "mux/output_file.hpp"
 #include "mux/segmenter.hpp"
@@ -46,10 +47,11 @@ std::string_view to_string(SessionState state) {
     return "failed";
 }
 
-Session::Session(std::string id, SessionOptions options, const Config& config)
+Session::Session(std::string id, SessionOptions options, const Config& config, Events& events)
     : id_(std::move(id)),
       options_(std::move(options)),
       config_(config),
+      events_(events),
       queue_(video_queue_frames, Overflow::drop_newest) {}
 
 Session::~Session() {
@@ -73,6 +75,8 @@ void Session::start() {
     };
     for (size_t i = 0; i < tracks_.size(); ++i)
         tracks_[i]->start(*output_, video_stream_ + 1 + static_cast<int>(i), fail);
+    events_.publish({{"event", "session_started"}, {"session", id_}, {"status", status()}});
+    if (!encoder_fallback_reason_.empty()) publish_encoder_fallback();
     encode_thread_ = std::thread(&Session::encode_loop, this);
     capture_thread_ = std::thread(&Session::capture_loop, this);
 }
@@ -135,6 +139,16 @@ void Session::on_file(const ClosedFile& file, bool opened) {
     }
     if (auto error = write_sidecar(file.path, sidecar); !error.empty())
         spdlog::warn("{}: {}", id_, error);
+    ipc::Json event = {{"event", opened ? "file_opened" : "file_closed"},
+                       {"session", id_},
+                       {"file", file.path},
+                       {"seq", file.seq}};
+    if (!opened) {
+        event.update(
+            {{"duration", file.duration}, {"bytes", file.bytes}, {"end_reason", file.end_reason}});
+        if (!file.error.empty()) event["error"] = file.error;
+    }
+    events_.publish(std::move(event));
     if (!opened) hooks_->run(file.path);
 }
 
@@ -216,6 +230,8 @@ void Session::change_state(SessionState from, SessionState to) {
         throw Error(ErrorCode::invalid_state,
                     fmt::format("{} is {}, not {}", id_, to_string(actual), to_string(from)));
     spdlog::info("{}: {}", id_, to_string(to));
+    events_.publish({{"event", to == SessionState::paused ? "session_paused" : "session_resumed"},
+                     {"session", id_}});
 }
 
 void Session::split() {
@@ -349,6 +365,9 @@ void Session::finalize() {
         return error_.has_value();
     }();
     state_ = failed ? SessionState::failed : SessionState::stopped;
+    events_.publish({{"event", failed ? "session_failed" : "session_stopped"},
+                     {"session", id_},
+                     {"status", status()}});
     spdlog::info("{}: {} {} ({:.2f} s, {} bytes)", id_, failed ? "failed, kept" : "finalized",
                  output_->current_file(), slots_.load() / static_cast<double>(options_.video.fps),
                  output_->bytes());
@@ -382,12 +401,22 @@ bool Session::fail_over_encoder(int64_t pts) {
                  choice.encoder->backend().family);
     output_->switch_video(&choice.encoder->context(), static_cast<double>(pts) / options_.video.fps,
                           "encoder failed");
-    std::unique_ptr<VideoEncoder> old;
-    std::lock_guard lock(encoder_mutex_);
+    std::unique_ptr<VideoEncoder> old;  // destroyed last, outside the lock
+    std::unique_lock lock(encoder_mutex_);
     old = std::exchange(encoder_, std::move(choice.encoder));
     encoder_fallback_reason_ = failed + " failed while recording: " + why;
     if (!choice.fallback_reason.empty()) encoder_fallback_reason_ += "; " + choice.fallback_reason;
+    lock.unlock();
+    publish_encoder_fallback();
     return true;
+}
+
+void Session::publish_encoder_fallback() {
+    std::lock_guard lock(encoder_mutex_);
+    events_.publish({{"event", "encoder_fallback"},
+                     {"session", id_},
+                     {"encoder", encoder_->backend().family},
+                     {"reason", encoder_fallback_reason_}});
 }
 
 // The muxer's error (disk full, I/O) takes precedence: the encoder only failed because its

@@ -34,6 +34,7 @@ struct AVPacket;
 namespace rec {
 class Segmenter;
 class AudioTrack;
+class Events;
 class Hooks;
 struct ClosedFile;
 
@@ -54,7 +55,8 @@ std::string_view to_string(SessionState state);
 
 class Session {
 public:
-    Session(std::string id, SessionOptions options, const Config& config);
+    // `events` outlives the session (the server owns both).
+    Session(std::string id, SessionOptions options, const Config& config, Events& events);
     ~Session();
     Session(const Session&) = delete;
     Session& operator=(const Session&) = delete;
@@ -92,11 +94,13 @@ private:
     void fail_encode();
     bool fail_over_encoder(int64_t pts);
     bool write_video(AVPacket& packet);
+    void publish_encoder_fallback();
     VideoEncoderSettings encoder_settings() const;
 
     const std::string id_;
     const SessionOptions options_;
     const Config config_;
+    Events& events_;
     std::atomic<SessionState> state_{SessionState::starting};
     SessionClock clock_;
 

@@ -7,13 +7,14 @@
 #include <string>
 #include <vector>
 
+#include "events.hpp"
 #include "session.hpp"
 
 namespace rec {
 
 class SessionManager {
 public:
-    explicit SessionManager(const Config& config) : config_(config) {}
+    SessionManager(const Config& config, Events& events) : config_(config), events_(events) {}
 
     // A new session in state `starting`, registered under the next id ("s1", "s2", ...).
     std::shared_ptr<Session> create(SessionOptions options);
@@ -28,6 +29,7 @@ private:
     void forget_old_finished();
 
     const Config& config_;
+    Events& events_;
     uint64_t next_id_ = 1;
     std::map<std::string, std::shared_ptr<Session>> sessions_;
     std::deque<std::string> order_;  // ids, oldest first

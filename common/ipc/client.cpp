@@ -52,4 +52,16 @@ Json Client::call(const Json& request, std::chrono::milliseconds timeout) {
     return reply;
 }
 
+std::optional<Json> Client::next_event() {
+    boost::system::error_code ec;
+    asio::read_until(impl_->socket, impl_->buffer, '\n', ec);
+    if (ec) return std::nullopt;
+    std::string line;
+    std::istream in(&impl_->buffer);
+    std::getline(in, line);
+    Json event = Json::parse(line, nullptr, false);
+    if (!event.is_object()) throw Unreachable("recd sent something that is not JSON: " + line);
+    return event;
+}
+
 }  // namespace rec::ipc

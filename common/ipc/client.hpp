@@ -4,6 +4,7 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 
 #include "protocol.hpp"
@@ -22,6 +23,9 @@ public:
     // Sends `request` (a JSON object) and returns the reply object. Throws Unreachable if the
     // connection breaks or no reply arrives within `timeout`.
     Json call(const Json& request, std::chrono::milliseconds timeout);
+    // After a `subscribe` call: waits (without limit) for the next event line and returns it;
+    // nothing once recd closed the connection. Throws Unreachable if a line is not JSON.
+    std::optional<Json> next_event();
 
 private:
     struct Impl;

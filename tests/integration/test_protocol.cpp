@@ -1,6 +1,8 @@
 // The control protocol spoken directly on the socket (docs/protocol.md): what recctl would never
 // send gets the documented error code, and recd keeps serving the same connection.
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <sstream>
 #include <thread>
 
 #include "harness.hpp"
@@ -154,4 +156,52 @@ TEST_CASE("protocol: a display that does not exist gives DISPLAY_UNAVAILABLE and
     for (const Json& session : list.json["sessions"]) {
         CHECK(session.value("state", "") != "recording");
     }
+}
+
+TEST_CASE("events: `recctl events` prints each session and file event as it happens",
+          "[protocol][events]") {
+    Sandbox box;
+    Recd recd(box);
+    REQUIRE(recd.wait_ready());
+    Process events({recctl_bin().string(), "--json", "events"}, box.env(),
+                   box.new_file("events-out"), box.new_file("events-err"));
+    // Subscribed once the reply to subscribe is out: what happens before is not told.
+    for (int i = 0; i < 100 && events.out().empty(); ++i) std::this_thread::sleep_for(20ms);
+    const std::string id = start_recording(box, {"--region", "160x120+0+0"})["id"];
+    std::this_thread::sleep_for(1s);
+    REQUIRE(recctl(box, {"split", id}).code == 0);
+    std::this_thread::sleep_for(1500ms);
+    REQUIRE(recctl(box, {"pause", id}).code == 0);
+    REQUIRE(recctl(box, {"resume", id}).code == 0);
+    stop_recording(box, id);
+    REQUIRE(recctl(box, {"shutdown"}).code == 0);
+    const auto code = events.wait_for(10s);
+    INFO("recctl events: exit " << code.value_or(-1) << "\n" << events.out() << events.err());
+    CHECK(code == 0);  // recd went away: the stream ended, not an error
+
+    std::vector<Json> lines;
+    std::istringstream out(events.out());
+    for (std::string line; std::getline(out, line);) lines.push_back(Json::parse(line));
+    REQUIRE(lines.size() >= 2);
+    CHECK(lines[0].value("subscribed", false));  // the reply to subscribe
+    std::vector<std::string> kinds;
+    std::vector<Json> closed;
+    for (size_t i = 1; i < lines.size(); ++i) {
+        CHECK(lines[i].value("session", "") == id);
+        CHECK(lines[i].contains("time"));
+        kinds.push_back(lines[i].value("event", ""));
+        if (kinds.back() == "file_closed") closed.push_back(lines[i]);
+    }
+    const auto count = [&](const char* kind) {
+        return std::count(kinds.begin(), kinds.end(), kind);
+    };
+    CHECK(count("session_started") == 1);
+    CHECK(count("file_opened") == 2);
+    CHECK(count("session_paused") == 1);
+    CHECK(count("session_resumed") == 1);
+    CHECK(kinds.back() == "session_stopped");
+    REQUIRE(closed.size() == 2);
+    CHECK(closed[0].value("end_reason", "") == "split");
+    CHECK(closed[1].value("end_reason", "") == "stopped");
+    for (const Json& c : closed) CHECK(fs::exists(c.value("file", "")));
 }
