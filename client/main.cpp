@@ -1,12 +1,15 @@
 // recctl: one command line in, one request to recd, its reply out (docs/protocol.md).
 // Exit codes: 0 ok, 1 recd answered with an error, 2 usage error, 3 recd not reachable.
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <csignal>
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "common/ipc/client.hpp"
@@ -130,6 +133,19 @@ Command add_with_id(CLI::App& app, const char* cmd, const char* help) {
             }};
 }
 
+Command add_status(CLI::App& app) {
+    Command command = add_with_id(app, "status", "Show one session, or recd and all sessions");
+    auto watch = std::make_shared<bool>(false);
+    command.app->add_flag("--watch,-w", *watch,
+                          "refresh every second: duration, fps, dropped and duplicated frames, "
+                          "bitrate, size, audio offsets (Ctrl-C ends it)");
+    return {command.app, [request = command.request, watch] {
+                Json r = request();
+                if (*watch) r["watch"] = true;  // recctl's own: removed before sending
+                return r;
+            }};
+}
+
 Command add_plain(CLI::App& app, const char* name, const char* cmd, const char* help) {
     auto* sub = app.add_subcommand(name, help);
     return {sub, [cmd] { return Json{{"cmd", cmd}}; }};
@@ -172,6 +188,38 @@ Exit report(const Globals& g, const std::string& cmd, const Json& reply) {
     return Exit::ok;
 }
 
+volatile std::sig_atomic_t interrupted = 0;
+
+// `recctl status --watch`: the status every second, as a refreshed table (or, with --json, one
+// reply per line for scripts), until Ctrl-C (exit 0) or recd goes away (exit 3).
+Exit watch(const Globals& g, rec::ipc::Client& client, Json request,
+           std::chrono::milliseconds timeout) {
+    struct sigaction action {};
+    action.sa_handler = [](int) { interrupted = 1; };
+    sigaction(SIGINT, &action, nullptr);
+    sigaction(SIGTERM, &action, nullptr);
+    const bool screen = !g.json && isatty(STDOUT_FILENO);
+    Json before;
+    auto last = std::chrono::steady_clock::now();
+    while (!interrupted) {
+        const Json reply = client.call(request, timeout);
+        const auto now = std::chrono::steady_clock::now();
+        if (!reply.value("ok", false)) return report(g, "status", reply);
+        if (g.json) {
+            std::cout << dump(reply) << std::endl;
+        } else {
+            const double interval = std::chrono::duration<double>(now - last).count();
+            std::cout << (screen ? "\033[H\033[2J" : "\n")  // home, clear: a refreshed screen
+                      << rec::recctl::render_watch(reply, before, interval) << std::flush;
+        }
+        before = reply;
+        last = now;
+        for (int i = 0; i < 10 && !interrupted; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return Exit::ok;
+}
+
 // `recctl events`: subscribes, then prints every event until recd closes the connection (exit 0)
 // or the user interrupts (SIGINT's default: the process ends).
 Exit follow_events(const Globals& g, rec::ipc::Client& client, const Json& request,
@@ -201,6 +249,10 @@ Exit send(const Globals& g, Json request) {
     try {
         rec::ipc::Client client(socket);
         if (request["cmd"] == "subscribe") return follow_events(g, client, request, timeout);
+        if (request.value("watch", false)) {
+            request.erase("watch");
+            return watch(g, client, request, timeout);
+        }
         return report(g, request["cmd"], client.call(request, timeout));
     } catch (const std::exception& e) {  // ipc::Unreachable, or a path too long for sockaddr_un
         return report_unreachable(e.what(), socket);
@@ -216,7 +268,7 @@ int main(int argc, char** argv) {
     std::vector<Command> commands{
         add_start(app),
         add_stop(app),
-        add_with_id(app, "status", "Show one session, or recd and all sessions"),
+        add_status(app),
         add_with_id(app, "pause",
                     "Pause a recording (the only one if no ID): the pause is cut out"),
         add_with_id(app, "resume", "Resume a paused recording"),

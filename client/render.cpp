@@ -273,6 +273,54 @@ std::string render(std::string_view cmd, const Json& reply) {
     return reply.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
+std::string render_watch(const Json& now, const Json& before, double interval) {
+    // The same session's previous figures, for rates.
+    const auto previous = [&](const Json& s) -> const Json* {
+        for (auto& p : sessions_of(before))
+            if (text(p, "id") == text(s, "id")) return &p;
+        return nullptr;
+    };
+    const auto rate = [&](const Json* a, const Json* b) -> std::optional<double> {
+        if (!a || !b || !a->is_number() || !b->is_number() || interval <= 0) return std::nullopt;
+        return (a->get<double>() - b->get<double>()) / interval;
+    };
+    std::vector<std::array<std::string, 9>> rows{
+        {"ID", "STATE", "DURATION", "FPS", "DROPPED", "DUPLICATED", "BITRATE", "SIZE", "AUDIO"}};
+    for (auto& s : sessions_of(now)) {
+        const Json* p = previous(s);
+        const Json* frames = field(s, "frames");
+        const Json* old_frames = p ? field(*p, "frames") : nullptr;
+        const auto fps = frames && old_frames
+                             ? rate(field(*frames, "encoded"), field(*old_frames, "encoded"))
+                             : std::nullopt;
+        const auto bps = rate(field(s, "bytes"), p ? field(*p, "bytes") : nullptr);
+        std::string audio;
+        if (auto* tracks = field(s, "audio"); tracks && tracks->is_array())
+            for (auto& t : *tracks)
+                audio += fmt::format("{}{} {} ms", audio.empty() ? "" : ", ", text(t, "track"),
+                                     fixed(t, "offset_ms", 1));
+        rows.push_back({text(s, "id"), text(s, "state"), seconds(s, "duration"),
+                        fps ? fmt::format("{:.1f}", *fps) : "-",
+                        frames ? text(*frames, "dropped") : "?",
+                        frames ? text(*frames, "duplicated") : "?",
+                        bps ? fmt::format("{:.0f} kbit/s", *bps * 8 / 1000) : "-",
+                        fmt::format("{:.1f} MiB", number(s, "bytes").value_or(0) / (1 << 20)),
+                        audio.empty() ? "none" : audio});
+    }
+    if (rows.size() == 1) return "no sessions\n";
+    std::array<size_t, 9> width{};
+    for (auto& row : rows)
+        for (size_t c = 0; c < width.size(); ++c) width[c] = std::max(width[c], row[c].size());
+    std::string out;
+    for (auto& r : rows) {
+        for (size_t c = 0; c + 1 < r.size(); ++c)
+            out += c >= 2 ? fmt::format("{:>{}}  ", r[c], width[c])  // figures to the right
+                          : fmt::format("{:<{}}  ", r[c], width[c]);
+        out += r.back() + "\n";
+    }
+    return out;
+}
+
 // "15:04:05 s1 file_closed /path/f.mkv (2.00 s, 1.2 MiB (...), split)".
 std::string render_event(const Json& event) {
     std::string time = text(event, "time");

@@ -12,6 +12,10 @@ namespace rec::recctl {
 // lines, each ending in '\n'.
 std::string render(std::string_view cmd, const ipc::Json& reply);
 
+// `recctl status --watch`: a table of the sessions in `now`, with rates (frames per second,
+// bitrate) from the change since `before` (null on the first refresh), `interval` s apart.
+std::string render_watch(const ipc::Json& now, const ipc::Json& before, double interval);
+
 // One line for an event (`recctl events`), ending in '\n'.
 std::string render_event(const ipc::Json& event);
 

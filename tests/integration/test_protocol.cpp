@@ -205,3 +205,38 @@ TEST_CASE("events: `recctl events` prints each session and file event as it happ
     CHECK(closed[1].value("end_reason", "") == "stopped");
     for (const Json& c : closed) CHECK(fs::exists(c.value("file", "")));
 }
+
+TEST_CASE("recctl status --watch refreshes every second and ends cleanly on Ctrl-C",
+          "[protocol][recctl]") {
+    Sandbox box;
+    Recd recd(box);
+    REQUIRE(recd.wait_ready());
+    const std::string id = start_recording(box, {"--region", "160x120+0+0"})["id"];
+    Process table({recctl_bin().string(), "status", "--watch"}, box.env(),
+                  box.new_file("watch-out"), box.new_file("watch-err"));
+    Process json({recctl_bin().string(), "--json", "status", "-w", id}, box.env(),
+                 box.new_file("watch-json"), box.new_file("watch-json-err"));
+    std::this_thread::sleep_for(3500ms);
+    table.signal(SIGINT);
+    json.signal(SIGINT);
+    const auto table_code = table.wait_for(5s), json_code = json.wait_for(5s);
+    INFO("table:\n" << table.out() << table.err() << "\njson:\n" << json.out() << json.err());
+    CHECK(table_code == 0);
+    CHECK(json_code == 0);
+    // A table per refresh: the header, then the session with its rates once two are known.
+    const std::string out = table.out();
+    CHECK(std::count(out.begin(), out.end(), '\n') >= 6);
+    CHECK(out.find("DROPPED") != std::string::npos);
+    CHECK(out.find(id + "  recording") != std::string::npos);
+    CHECK(out.find("kbit/s") != std::string::npos);
+    // --json: one status reply per line.
+    std::istringstream lines(json.out());
+    int replies = 0;
+    for (std::string line; std::getline(lines, line); ++replies) {
+        const Json reply = Json::parse(line, nullptr, false);
+        CHECK(reply.value("ok", false));
+        CHECK(reply["session"].value("id", "") == id);
+    }
+    CHECK(replies >= 3);
+    stop_recording(box, id);
+}
