@@ -24,6 +24,7 @@ enum class Exit { ok = 0, recd_error = 1, usage = 2, unreachable = 3 };
 
 struct Globals {
     std::string socket;
+    std::string user;  // root: talk to this user's recd
     bool json = false;
     double timeout_seconds = 60;  // stop waits for the file to be finalized: allow a while
 };
@@ -154,6 +155,11 @@ Command add_plain(CLI::App& app, const char* name, const char* cmd, const char* 
 void add_globals(CLI::App& app, Globals& g) {
     app.add_option("--socket", g.socket, "recd's socket (default: $RECD_SOCKET, else the usual)")
         ->type_name("PATH");
+    app.add_option("--user", g.user,
+                   "talk to this user's recd (root only; its socket in /run/user/UID or "
+                   "/tmp/recd-UID)")
+        ->type_name("NAME")
+        ->excludes("--socket");
     app.add_flag("--json", g.json, "print recd's reply as one JSON line");
     app.add_option("--timeout", g.timeout_seconds, "how long to wait for the reply")
         ->type_name("SECONDS")
@@ -244,7 +250,14 @@ Exit send(const Globals& g, Json request) {
         std::cerr << "recctl: arguments must be valid UTF-8\n";
         return Exit::usage;
     }
-    const auto socket = rec::ipc::socket_path(g.socket);
+    std::filesystem::path socket;
+    try {
+        socket =
+            g.user.empty() ? rec::ipc::socket_path(g.socket) : rec::ipc::user_socket_path(g.user);
+    } catch (const std::exception& e) {
+        std::cerr << "recctl: --user: " << e.what() << "\n";
+        return Exit::usage;
+    }
     const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(g.timeout_seconds * 1000));
     try {
         rec::ipc::Client client(socket);

@@ -1,6 +1,7 @@
 #include "endpoint.hpp"
 
 #include <fmt/format.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,6 +20,14 @@ std::filesystem::path socket_path(const std::string& explicit_path, const std::s
     if (const char* runtime = std::getenv("XDG_RUNTIME_DIR"); runtime && *runtime)
         return std::filesystem::path(runtime) / "recd.sock";
     return fmt::format("/tmp/recd-{}/recd.sock", getuid());
+}
+
+std::filesystem::path user_socket_path(const std::string& user) {
+    const passwd* entry = getpwnam(user.c_str());
+    if (!entry) throw Error(ErrorCode::not_found, fmt::format("no user named \"{}\"", user));
+    const auto runtime = fmt::format("/run/user/{}/recd.sock", entry->pw_uid);
+    if (std::filesystem::exists(runtime)) return runtime;
+    return fmt::format("/tmp/recd-{}/recd.sock", entry->pw_uid);
 }
 
 void prepare_socket_dir(const std::filesystem::path& socket) {

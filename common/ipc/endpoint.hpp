@@ -10,6 +10,11 @@ namespace rec::ipc {
 std::filesystem::path socket_path(const std::string& explicit_path,
                                   const std::string& configured = "");
 
+// Another user's recd, for root (`recctl --user NAME`): where that user's session would put it
+// without settings, /run/user/<uid>/recd.sock (systemd's XDG_RUNTIME_DIR) if it exists, else
+// /tmp/recd-<uid>/recd.sock. rec::Error(NOT_FOUND) if there is no such user.
+std::filesystem::path user_socket_path(const std::string& user);
+
 // Called by recd before binding: creates the socket's directory 0700 if missing and refuses
 // (rec::Error OUTPUT_FAILED) a directory another user owns or others can write to.
 void prepare_socket_dir(const std::filesystem::path& socket);

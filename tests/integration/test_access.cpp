@@ -177,3 +177,35 @@ TEST_CASE("access: a flood of 10,000 hostile messages from 50 clients changes no
     CHECK(stopped["frames"].value("max_gap_ms", 1e9) < 100);
     check_recording(check_session_file(stopped), 320, 240, 30);
 }
+
+TEST_CASE("access: root reaches another user's recd with recctl --user NAME",
+          "[protocol][access]") {
+    if (geteuid() != 0) FAIL("this test runs as root: it starts a recd as uid 65534 (nobody)");
+    Sandbox box;
+    // nobody's recd with nothing set: its socket where a session without systemd has it.
+    fs::permissions(box.dir(), fs::perms::owner_all | fs::perms::others_exec);
+    fs::permissions(box.config_file(), fs::perms::owner_all | fs::perms::others_read);
+    std::vector<std::string> env;
+    for (const auto& e : box.env())
+        if (e.rfind("XDG_RUNTIME_DIR=", 0) != 0) env.push_back(e);
+    Process recd({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--",
+                  recd_bin().string(), "--config", box.config_file().string()},
+                 env, box.new_file("nobody-recd-out"), box.new_file("nobody-recd-err"));
+    const fs::path socket = "/tmp/recd-65534/recd.sock";
+    bool up = false;
+    for (int i = 0; i < 100 && !up; ++i) {
+        up = RawClient::pings(socket);
+        if (!up) std::this_thread::sleep_for(100ms);
+    }
+    INFO("nobody's recd:\n" << recd.err());
+    REQUIRE(up);
+    CtlResult ping = recctl(box, {"--user", "nobody", "ping"});
+    INFO(ping.describe());
+    CHECK(ping.code == 0);
+    CHECK(ping.json["daemon"].value("pid", 0) == recd.pid());
+    CtlResult unknown = recctl(box, {"--user", "no-such-user-here", "ping"});
+    CHECK(unknown.code == 2);
+    CHECK(unknown.err.find("no user named") != std::string::npos);
+    recd.signal(SIGTERM);
+    CHECK(recd.wait_for(10s) == 0);
+}
