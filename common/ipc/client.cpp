@@ -9,6 +9,20 @@ namespace rec::ipc {
 namespace asio = boost::asio;
 using Local = asio::local::stream_protocol;
 
+namespace {
+
+// The first line in `buffer` (read_until saw its newline), as the JSON object it must be.
+Json take_line(asio::streambuf& buffer) {
+    std::string line;
+    std::istream in(&buffer);
+    std::getline(in, line);
+    Json object = Json::parse(line, nullptr, false);
+    if (!object.is_object()) throw Unreachable("recd sent something that is not JSON: " + line);
+    return object;
+}
+
+}  // namespace
+
 struct Client::Impl {
     asio::io_context io;
     Local::socket socket{io};
@@ -44,24 +58,14 @@ Json Client::call(const Json& request, std::chrono::milliseconds timeout) {
     if (!done) throw Unreachable(fmt::format("recd did not answer within {} ms", timeout.count()));
     if (ec && write_error) throw Unreachable("sending to recd failed: " + write_error.message());
     if (ec) throw Unreachable("reading recd's reply failed: " + ec.message());
-    std::string line;
-    std::istream in(&impl_->buffer);
-    std::getline(in, line);
-    Json reply = Json::parse(line, nullptr, false);
-    if (!reply.is_object()) throw Unreachable("recd answered something that is not JSON: " + line);
-    return reply;
+    return take_line(impl_->buffer);
 }
 
 std::optional<Json> Client::next_event() {
     boost::system::error_code ec;
     asio::read_until(impl_->socket, impl_->buffer, '\n', ec);
     if (ec) return std::nullopt;
-    std::string line;
-    std::istream in(&impl_->buffer);
-    std::getline(in, line);
-    Json event = Json::parse(line, nullptr, false);
-    if (!event.is_object()) throw Unreachable("recd sent something that is not JSON: " + line);
-    return event;
+    return take_line(impl_->buffer);
 }
 
 }  // namespace rec::ipc

@@ -64,6 +64,20 @@ TEST_CASE("parse_request rejects what is not a JSON object as BAD_REQUEST") {
     CHECK(contains(request_error("[1]", id).what(), "array"));
 }
 
+TEST_CASE("parse_request refuses deep nesting before it parses (the io thread's stack)") {
+    const auto nested = [](int depth) {
+        return R"({"cmd":"ping","id":)" + std::string(depth, '[') + std::string(depth, ']') + "}";
+    };
+    Json id;
+    CHECK(rec::ipc::parse_request(nested(63), id).cmd == "ping");  // the body is level 1
+    for (int depth : {64, 32000}) {
+        Json deep_id;
+        CHECK(request_error(nested(depth), deep_id).code() == ErrorCode::bad_request);
+        CHECK(deep_id.is_null());
+    }
+    CHECK(rec::ipc::parse_request(R"({"cmd":"ping","id":"[[[[{{{{\"[[[["})", id).cmd == "ping");
+}
+
 TEST_CASE("parse_request needs cmd, a string") {
     for (const char* line : {R"({"v":1,"id":3})", R"({"id":3,"cmd":5})", R"({"id":3,"cmd":null})",
                              R"({"id":3,"cmd":["list"]})"}) {
