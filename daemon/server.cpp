@@ -1,11 +1,14 @@
 #include "server.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <optional>
 
 #include "../common/error.hpp"
@@ -32,6 +35,9 @@ void remove_stale_socket(const std::filesystem::path& socket) {
 // At most this many clients at once (issue 5): enough for every script and person on a
 // session, and a bound on what a flood of connections can cost.
 constexpr size_t max_connections = 64;
+// Nice value of the io thread: at 5 it gets about a third of the CPU share of a capture or
+// encode thread when they compete, and still answers within milliseconds when they do not.
+constexpr int io_thread_nice = 5;
 
 // Linux: who is at the other end. Only recd's own user and root may talk to it: the socket's
 // 0600 mode already keeps others out, this holds even if someone loosens the mode.
@@ -93,6 +99,11 @@ int Server::run() {
     accept();
     wait_for_signal();
     spdlog::info("recd {} listening on {}", RECD_VERSION, socket_.string());
+    // The control plane yields to the recordings: a flood of requests must not starve capture
+    // and encoding on a small machine. Only this thread (Linux nice values are per thread);
+    // the workers, and the session threads they start, keep the process's priority.
+    if (setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), io_thread_nice) != 0)
+        spdlog::debug("cannot lower the io thread's priority: {}", std::strerror(errno));
     io_.run();
     workers_.join();
     spdlog::info("recd exits: every recording is finalized");
