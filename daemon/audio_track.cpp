@@ -39,6 +39,9 @@ AudioTrack::AudioTrack(AudioKind kind, const std::string& device, const std::str
 AudioTrack::~AudioTrack() {
     request_stop();
     wait();
+    // A track whose start() never ran (the session's start failed later) still has its capture
+    // thread pushing into queue_, which is destroyed before source_: stop the capture first.
+    source_->stop();
 }
 
 void AudioTrack::start(Segmenter& output, int stream, FailFn on_fail) {

@@ -331,19 +331,25 @@ bool Session::encode_frame(VideoTimeline& timeline, const VideoFrame& frame) {
     const auto sink = [this](AVPacket& p) { return write_video(p); };
     // One slot (nullptr: the previous picture again). At a planned cut, the first frame at or
     // after it starts the new file, as a keyframe.
+    int64_t failed_at = -1;  // the slot the encoder failed on
     const auto encode = [&](const AVFrame* picture, int64_t pts) {
         if (output_->keyframe_due(static_cast<double>(pts) / options_.video.fps))
             encoder_->request_keyframe();
-        return encoder_->encode(picture, pts, sink);
+        if (encoder_->encode(picture, pts, sink)) return true;
+        failed_at = pts;
+        return false;
     };
     bool ok = true;
     for (int64_t i = slot->repeats; ok && i > 0; --i, ++duplicated_)
         ok = encode(nullptr, slot->pts - i);
     ok = ok && encode(frame.frame.get(), slot->pts);
-    // A failed encoder: this frame starts a new file with another (slots since the failure,
-    // at most this frame's repeats, are in neither file).
-    if (!ok && (!fail_over_encoder(slot->pts) || !encode(frame.frame.get(), slot->pts)))
-        return false;
+    // A failed encoder: a new file with another from the failed slot on. A new encoder has no
+    // previous picture, so this frame's also stands in for the repeats it had not yet written.
+    if (!ok) {
+        if (!fail_over_encoder(failed_at) || !encode(frame.frame.get(), failed_at)) return false;
+        for (int64_t pts = failed_at + 1; pts <= slot->pts; ++pts)
+            if (!encode(nullptr, pts)) return false;
+    }
     ++encoded_;
     slots_ = timeline.slots();
     max_repeats_ = std::max<int64_t>(max_repeats_, slot->repeats);
@@ -379,6 +385,14 @@ void Session::finalize() {
 // transient failure, e.g. a GPU reset). False when none opens or failures keep coming.
 bool Session::fail_over_encoder(int64_t pts) {
     if (!output_->error().empty() || failovers_ >= max_encoder_failovers) return false;
+    const double at = static_cast<double>(pts) / options_.video.fps;
+    // Probing the replacement and flushing the failed encoder take a while (tens of ms, more on
+    // a loaded machine): audio past `at` waits for the new file instead of landing in this one.
+    output_->hold_from(at);
+    struct Release {
+        Segmenter& output;
+        ~Release() { output.release_hold(); }  // no replacement, or an exception
+    } release{*output_};
     const std::string failed = encoder_->backend().family;
     const std::string why = encoder_->error();
     std::vector<std::string> order = options_.video.encoder;
@@ -399,8 +413,7 @@ bool Session::fail_over_encoder(int64_t pts) {
     encoder_->flush([this](AVPacket& p) { return write_video(p); });
     spdlog::warn("{}: video encoder {} failed ({}); a new file goes on with {}", id_, failed, why,
                  choice.encoder->backend().family);
-    output_->switch_video(&choice.encoder->context(), static_cast<double>(pts) / options_.video.fps,
-                          "encoder failed");
+    output_->switch_video(&choice.encoder->context(), at, "encoder failed");
     std::unique_ptr<VideoEncoder> old;  // destroyed last, outside the lock
     std::unique_lock lock(encoder_mutex_);
     old = std::exchange(encoder_, std::move(choice.encoder));

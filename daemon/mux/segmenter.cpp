@@ -77,6 +77,10 @@ std::unique_ptr<Segmenter::Segment> Segmenter::open(int seq, double start) {
 // receiver may ask this segmenter for its files).
 bool Segmenter::write(AVPacket& packet, int stream, AVRational time_base) {
     std::unique_lock lock(mutex_);
+    if (!streams_[stream].video && packet.pts != AV_NOPTS_VALUE) {
+        const double t = packet.pts * av_q2d(time_base);
+        released_.wait(lock, [&] { return !hold_from_ || t < *hold_from_; });
+    }
     const bool ok = write_locked(packet, stream, time_base);
     std::optional<ClosedFile> opened = std::exchange(opened_, std::nullopt);
     lock.unlock();
@@ -121,6 +125,10 @@ bool Segmenter::write_locked(AVPacket& packet, int stream, AVRational time_base)
 // The first packet at or after a planned cut: the current file becomes the closing one.
 void Segmenter::cut(double at) {
     closing_ = std::move(current_);
+    // An audio packet can reach the cut before the video encoder has asked keyframe_due() about
+    // its frame at the cut (the video runs behind: queue, a slow frame, a loaded machine): the
+    // new file's first frame is still owed its keyframe.
+    if (!keyframe_forced_) keyframe_owed_ = at;
     planned_cut_.reset();
     keyframe_forced_ = false;
     checked_bytes_ = 0;  // check the free space now
@@ -143,17 +151,38 @@ void Segmenter::switch_video(const AVCodecContext* codec, double at, std::string
     for (auto& s : streams_)
         if (s.video) s.codec = codec;
     planned_cut_.reset();
+    keyframe_owed_.reset();  // the new encoder starts with a keyframe anyway
     keyframe_forced_ = false;
     plan_cut(at, std::move(reason));
+    hold_from_.reset();
+    released_.notify_all();
+}
+
+void Segmenter::hold_from(double at) {
+    std::lock_guard lock(mutex_);
+    hold_from_ = at;
+}
+
+void Segmenter::release_hold() {
+    std::lock_guard lock(mutex_);
+    hold_from_.reset();
+    released_.notify_all();
 }
 
 bool Segmenter::keyframe_due(double time) {
     std::lock_guard lock(mutex_);
     if (!requested_.empty() && !planned_cut_)
         plan_cut(time + cut_margin_seconds, std::exchange(requested_, {}));
-    if (!planned_cut_ || keyframe_forced_ || time < *planned_cut_) return false;
-    keyframe_forced_ = true;
-    return true;
+    bool due = false;
+    if (keyframe_owed_ && time >= *keyframe_owed_) {  // a cut already made
+        keyframe_owed_.reset();
+        due = true;
+    }
+    if (planned_cut_ && !keyframe_forced_ && time >= *planned_cut_) {
+        keyframe_forced_ = true;
+        due = true;
+    }
+    return due;
 }
 
 bool Segmenter::check_limits(const Segment& segment) {

@@ -13,6 +13,7 @@
 // Threads: write() and switch_video() from the venc and aenc threads (serialized by mutex_);
 // request_split() and the getters from any thread; finish() from the venc thread once the others
 // stopped.
+#include <condition_variable>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -74,6 +75,11 @@ public:
     // from media time `at` (a frame boundary) on, in a new file (a file's streams cannot
     // change). Replaces any cut planned and not yet made.
     void switch_video(const AVCodecContext* codec, double at, std::string reason);
+    // venc thread, as soon as its encoder failed at media time `at`: until switch_video() or
+    // release_hold(), the other streams' packets at or after `at` wait in write() (they belong
+    // in the file switch_video() opens, which cannot be opened before the new codec is known).
+    void hold_from(double at);
+    void release_hold();
     // venc thread, last: closes every file (waits for them). False if any failed to close.
     bool finish(const std::string& reason);
 
@@ -105,10 +111,13 @@ private:
     const FileEventFn on_file_;
     mutable std::mutex mutex_;
     std::unique_ptr<Segment> current_;
-    std::unique_ptr<Segment> closing_;   // the previous file, until audio has passed the cut
-    std::string requested_;              // a cut asked for (its reason), not yet planned
-    std::optional<double> planned_cut_;  // media seconds of the next cut
-    bool keyframe_forced_ = false;       // the video encoder was told about planned_cut_
+    std::unique_ptr<Segment> closing_;     // the previous file, until audio has passed the cut
+    std::string requested_;                // a cut asked for (its reason), not yet planned
+    std::optional<double> planned_cut_;    // media seconds of the next cut
+    bool keyframe_forced_ = false;         // the video encoder was told about planned_cut_
+    std::optional<double> keyframe_owed_;  // a cut made before the video encoder was told
+    std::optional<double> hold_from_;      // see hold_from()
+    std::condition_variable released_;     // hold_from_ cleared
     std::string split_reason_;
     double latest_ = 0;                 // media seconds of the newest packet of any stream
     std::optional<ClosedFile> opened_;  // a file a cut opened, to report after unlocking

@@ -242,7 +242,7 @@ TEST_CASE("encoder failover: an encoder failing mid-recording is replaced in a n
     CHECK(stopped["files"][0].value("end_reason", "") == "encoder failed");
     CHECK(stopped["files"][1].value("end_reason", "") == "stopped");
     // The failure came at frame 60, so the first file holds 2 s; both play on their own, and
-    // together they hold every slot (the fault hit a new picture, not a repeated one).
+    // together they hold every slot.
     CHECK(std::abs(stopped["files"][0].value("duration", 0.0) - 2.0) <= 2 * frame);
     const auto segments = check_segments(stopped, 640, 360);
     check_continuity(segments, stopped);
