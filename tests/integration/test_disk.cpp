@@ -92,15 +92,17 @@ TEST_CASE("disk guard: a start with less than min_free_mb free fails with DISK_F
     CHECK(recctl(box, {"ping"}).code == 0);
 }
 
-TEST_CASE("disk guard: free space falling below min_free_mb stops the recording cleanly",
-          "[outputs][disk]") {
+namespace {
+
+// Records lossless noise (~10 MB/s) onto a tmpfs of `size` with `min_free_mb` kept free, until
+// the guard stops it; then checks the stop was clean.
+void guard_stop(const std::string& size, int min_free_mb) {
     Sandbox box;
     NoiseScreen noise(box, 640, 360);
-    // 24 MiB with 10 kept free: about 14 MiB of recording, ~10 MB/s of lossless noise.
-    Tmpfs disk(box.dir() / "disk", "24m");
+    Tmpfs disk(box.dir() / "disk", size);
     write_output_config(box, OutputConfig()
                                  .directory(disk.dir())
-                                 .output("min_free_mb = 10\n")
+                                 .output("min_free_mb = " + std::to_string(min_free_mb) + "\n")
                                  .video("quality = \"low\"\ncrf = 0\n")
                                  .audio(no_audio));
     Recd recd(box);
@@ -108,19 +110,16 @@ TEST_CASE("disk guard: free space falling below min_free_mb stops the recording 
     check_clean_guard_stop(box, disk, record_until_it_ends(box, noise));
 }
 
+}  // namespace
+
+TEST_CASE("disk guard: free space falling below min_free_mb stops the recording cleanly",
+          "[outputs][disk]") {
+    guard_stop("24m", 10);  // about 14 MiB of recording
+}
+
 TEST_CASE("disk guard: min_free_mb = 2 on an 8 MiB disk stops cleanly before the disk is full",
           "[outputs][disk]") {
-    Sandbox box;
-    NoiseScreen noise(box, 640, 360);
-    Tmpfs disk(box.dir() / "disk", "8m");
-    write_output_config(box, OutputConfig()
-                                 .directory(disk.dir())
-                                 .output("min_free_mb = 2\n")
-                                 .video("quality = \"low\"\ncrf = 0\n")
-                                 .audio(no_audio));
-    Recd recd(box);
-    REQUIRE(recd.wait_ready());
-    check_clean_guard_stop(box, disk, record_until_it_ends(box, noise));
+    guard_stop("8m", 2);
 }
 
 TEST_CASE("disk guard: a disk that fills up fails the session, the file plays to the last write",
