@@ -91,6 +91,11 @@ bool AudioTrack::place(const AudioChunk& chunk) {
     const auto p = timeline_.place(media->count(), frames, encoder_->position());
     offset_ms_ = timeline_.offset_ms();
     correction_ppm_ = timeline_.correction_ppm();
+    spdlog::trace(
+        "{} chunk at {:.4f} s, {} frames, output at {:.4f} s: silence {} skip {} "
+        "compensation {} offset {:.2f} ms correction {:.0f} ppm",
+        title(), media->count(), frames, encoder_->position() / audio_rate, p.silence, p.skip,
+        p.compensation, offset_ms_.load(), correction_ppm_.load());
     if (p.silence > 0) {
         silence_ += p.silence;
         if (!write(nullptr, p.silence, 0)) return false;

@@ -16,6 +16,9 @@ constexpr size_t frame_bytes = sizeof(float) * 2;
 // 20 ms fragments: a timestamp every 20 ms is plenty for the drift controller, and the
 // wakeups stay few.
 constexpr uint32_t fragment_bytes = 48000 / 50 * frame_bytes;
+constexpr double byte_rate = 48000.0 * frame_bytes;
+// How often chunks' stamps are re-anchored on a timing snapshot (see on_read).
+constexpr auto timing_interval = std::chrono::milliseconds(200);
 // A local audio server answers in milliseconds; one that has not after 3 s is not there.
 constexpr pa_usec_t connect_timeout_usec = 3'000'000;
 // A lost server or device is looked for again every second ("reconnects within 5 s").
@@ -194,10 +197,20 @@ void PulseAudioSource::connect_stream() {
             static_cast<PulseAudioSource*>(user)->on_read(bytes);
         },
         this);
+    // Moved to another device: its latency differs, so chunks wait for a snapshot of the new one.
     pa_stream_set_moved_callback(
         stream_,
-        [](pa_stream*, void* user) { static_cast<PulseAudioSource*>(user)->on_stream_state(); },
+        [](pa_stream*, void* user) {
+            auto* self = static_cast<PulseAudioSource*>(user);
+            self->anchor_.reset();
+            self->on_stream_state();
+        },
         this);
+    pa_stream_set_latency_update_callback(
+        stream_, [](pa_stream*, void* user) { static_cast<PulseAudioSource*>(user)->on_timing(); },
+        this);
+    anchor_.reset();
+    timing_requested_ = false;
     pa_buffer_attr attr{};
     attr.maxlength = static_cast<uint32_t>(-1);
     attr.fragsize = fragment_bytes;
@@ -206,9 +219,9 @@ void PulseAudioSource::connect_stream() {
                                                       : nullptr;
     // A named device is held to: if it vanishes the stream fails and is retried by name,
     // rather than silently moved to another device.
-    auto flags = static_cast<pa_stream_flags_t>(
-        PA_STREAM_ADJUST_LATENCY | PA_STREAM_INTERPOLATE_TIMING | PA_STREAM_AUTO_TIMING_UPDATE |
-        (requested_.empty() ? 0 : PA_STREAM_DONT_MOVE));
+    auto flags =
+        static_cast<pa_stream_flags_t>(PA_STREAM_ADJUST_LATENCY | PA_STREAM_AUTO_TIMING_UPDATE |
+                                       (requested_.empty() ? 0 : PA_STREAM_DONT_MOVE));
     if (pa_stream_connect_record(stream_, device, &attr, flags) < 0) retry_later();
 }
 
@@ -239,24 +252,46 @@ void PulseAudioSource::on_stream_state() {
     pa_threaded_mainloop_signal(loop_, 0);  // start() may be waiting for the stream
 }
 
-// Each fragment is stamped with the instant its first sample was captured: now minus the
-// stream's latency (device buffer plus what waits in the stream), as interpolated by libpulse.
+// Each chunk is stamped with the instant its first sample was captured, from the stream's
+// latest timing snapshot: the server's write index at the snapshot, when that was taken (now
+// minus the transport time: the snapshot's reply has just arrived), and the source's latency.
+// Not from pa_stream_get_latency(): its interpolation smooths the server clock over seconds and
+// wanders by milliseconds while it does, and the read time adds this thread's scheduling jitter;
+// a snapshot has neither. Between snapshots chunks are placed at the nominal rate; snapshots
+// come every 0.2 s, so a device clock 0.1 % off moves a stamp by at most 0.2 ms before the next.
 void PulseAudioSource::on_read(size_t) {
     const void* data = nullptr;
     size_t bytes = 0;
     while (stream_ && pa_stream_peek(stream_, &data, &bytes) == 0 && bytes > 0) {
-        pa_usec_t latency = 0;
-        int negative = 0;
+        const pa_timing_info* timing = pa_stream_get_timing_info(stream_);
         // A hole (data == nullptr) is skipped: the timeline sees the gap. So is data read before
-        // libpulse has the stream's timing: without its latency it cannot be placed.
-        if (data && pa_stream_get_latency(stream_, &latency, &negative) == 0) {
-            const auto age = std::chrono::microseconds(negative ? -static_cast<int64_t>(latency)
-                                                                : static_cast<int64_t>(latency));
+        // the stream's first snapshot: it cannot be placed.
+        if (data && anchor_ && timing && !timing->read_index_corrupt) {
+            const auto ahead = std::chrono::duration<double>(
+                static_cast<double>(timing->read_index - anchor_->index) / byte_rate);
             on_chunk_(static_cast<const float*>(data), static_cast<int64_t>(bytes / frame_bytes),
-                      Clock::now() - age);
+                      anchor_->time + std::chrono::duration_cast<Clock::duration>(ahead));
         }
         pa_stream_drop(stream_);
     }
+    if (!timing_requested_ && stream_ &&
+        (!anchor_ || Clock::now() - anchor_->time > timing_interval)) {
+        if (pa_operation* op = pa_stream_update_timing_info(stream_, nullptr, nullptr)) {
+            pa_operation_unref(op);
+            timing_requested_ = true;
+        }
+    }
+}
+
+// Mainloop thread, right after a timing reply (ours or libpulse's automatic ones).
+void PulseAudioSource::on_timing() {
+    timing_requested_ = false;
+    const pa_timing_info* timing = pa_stream_get_timing_info(stream_);
+    if (!timing || timing->write_index_corrupt) return;
+    // A monitor's sample is heard sink_usec after the sink handed it over (0 for other sources).
+    const auto usec = static_cast<int64_t>(timing->transport_usec + timing->source_usec) -
+                      static_cast<int64_t>(timing->sink_usec);
+    anchor_ = Anchor{timing->write_index, Clock::now() - std::chrono::microseconds(usec)};
 }
 
 void PulseAudioSource::drop_stream() {
@@ -264,6 +299,7 @@ void PulseAudioSource::drop_stream() {
     pa_stream_set_state_callback(stream_, nullptr, nullptr);
     pa_stream_set_read_callback(stream_, nullptr, nullptr);
     pa_stream_set_moved_callback(stream_, nullptr, nullptr);
+    pa_stream_set_latency_update_callback(stream_, nullptr, nullptr);
     pa_stream_disconnect(stream_);
     pa_stream_unref(stream_);
     stream_ = nullptr;

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "../../common/ipc/protocol.hpp"
@@ -33,6 +34,7 @@ private:
     void on_context_state();
     void on_stream_state();
     void on_read(size_t bytes);
+    void on_timing();
     void on_server_info(const pa_server_info* info);
     void drop_stream();
     void retry_later();
@@ -50,6 +52,14 @@ private:
     bool timed_out_ = false;        // start() waited long enough
     bool stopping_ = false;
     std::atomic<bool> connected_{false};
+    // The latest timing snapshot of the stream: the byte at stream index `index` was captured
+    // (for a sink's monitor: is heard) at `time`. Chunks are stamped from it at the nominal rate.
+    struct Anchor {
+        int64_t index = 0;
+        TimePoint time;
+    };
+    std::optional<Anchor> anchor_;
+    bool timing_requested_ = false;  // a timing update is on its way
     mutable std::mutex device_mutex_;
     std::string device_;
 };

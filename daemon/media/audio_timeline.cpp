@@ -9,12 +9,12 @@ namespace {
 // An offset beyond 50 ms is a discontinuity, corrected at once (the and DESIGN's figure:
 // below it a jump would be heard as a glitch more than the offset is seen).
 constexpr double max_step_seconds = 0.050;
-// Offsets from the fitted clock are smooth already; a light filter (time constant ~0.1 s)
-// takes the rounding of chunk boundaries out.
-constexpr double smoothing = 0.2;
-// The clock fit forgets with a time constant of ~30 s of 20 ms chunks: long enough to average
-// out read-time jitter to a few ppm, short enough to follow a clock that wanders.
-constexpr double fit_decay = 1 - 1.0 / 1500;
+// Offsets from the fitted clock are smooth already; a light filter takes the rounding of chunk
+// boundaries out.
+constexpr double smoothing_seconds = 0.1;
+// The clock fit forgets with a time constant of 30 s: long enough to average out read-time
+// jitter to a few ppm, short enough to follow a clock that wanders.
+constexpr double fit_seconds = 30;
 // The fitted clock's slope is fed forward (a device 0.1 % fast has 0.1 % of its samples taken
 // out from the moment the fit knows it), and what remains of the offset is steered out with a
 // time constant of 0.5 s. No integral term: the fit already is the memory of lasting drift, and
@@ -43,12 +43,13 @@ AudioTimeline::Placement AudioTimeline::place(double start, int64_t frames, doub
         delivered_ = 0;
     }
     const double delivered = static_cast<double>(delivered_) / rate_;
-    fit_.add(delivered, start);
+    const double dt = static_cast<double>(frames) / rate_;
+    fit_.add(delivered, start, dt);
     delivered_ += frames;
     if (p.silence || p.skip) return p;
     const double fitted = fit_.ready() ? fit_.at(delivered) : start;
-    const double dt = static_cast<double>(frames) / rate_;
-    smoothed_ += smoothing * ((position - fitted * rate_) - smoothed_);
+    smoothed_ +=
+        (1 - std::exp(-dt / smoothing_seconds)) * ((position - fitted * rate_) - smoothed_);
     const double slope = fit_.ready() ? fit_.slope() : 1.0;  // real seconds per device second
     correction_ = std::clamp((slope - 1) * rate_ - gain_p * smoothed_, -max_correction * rate_,
                              max_correction * rate_);
@@ -58,18 +59,20 @@ AudioTimeline::Placement AudioTimeline::place(double start, int64_t frames, doub
     return p;
 }
 
-void AudioTimeline::ClockFit::add(double x, double y) {
-    weight_ = weight_ * fit_decay + 1;
-    x_ = x_ * fit_decay + x;
-    y_ = y_ * fit_decay + y;
-    xx_ = xx_ * fit_decay + x * x;
-    xy_ = xy_ * fit_decay + x * y;
+void AudioTimeline::ClockFit::add(double x, double y, double w) {
+    const double decay = std::exp(-w / fit_seconds);
+    weight_ = weight_ * decay + w;
+    x_ = x_ * decay + w * x;
+    y_ = y_ * decay + w * y;
+    xx_ = xx_ * decay + w * x * x;
+    xy_ = xy_ * decay + w * x * y;
 }
 
 // A slight pull of the slope towards 1 (the nominal rate), worth a few chunks, keeps the first
-// fits (0.5 s of chunks) from tilting far on read-time jitter; after a few seconds it is nothing.
+// fits (0.5 s of samples) from tilting far on read-time jitter; after a few seconds it is
+// nothing.
 double AudioTimeline::ClockFit::slope() const {
-    constexpr double prior = 1.0;  // s^2: ~25 chunks spread over +-0.35 s
+    constexpr double prior = 0.02;  // s^3: 0.5 s of samples spread over +-0.35 s
     const double mean_x = x_ / weight_, mean_y = y_ / weight_;
     const double sxx = xx_ - weight_ * mean_x * mean_x;
     const double sxy = xy_ - weight_ * mean_x * mean_y;

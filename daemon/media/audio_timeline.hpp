@@ -36,13 +36,17 @@ public:
     void reset() { aligned_ = false; }
 
     // The device clock: start times fitted against samples delivered since the last alignment.
+    // Each chunk weighs its length in seconds and the fit forgets by time, not by chunk count:
+    // sources deliver anything from 5 ms (a pipe source) to 20 ms fragments.
     class ClockFit {
     public:
         void reset() { *this = ClockFit{}; }
-        void add(double delivered, double start);  // seconds of samples delivered, read time
-        double at(double delivered) const;         // the fitted start time
-        double slope() const;  // fitted read seconds per second of samples delivered
-        bool ready() const { return weight_ > 25; }  // ~0.5 s of chunks
+        // `delivered`: seconds of samples delivered before the chunk; `start`: its read time;
+        // `length`: its seconds of samples.
+        void add(double delivered, double start, double length);
+        double at(double delivered) const;  // the fitted start time
+        double slope() const;               // fitted read seconds per second of samples delivered
+        bool ready() const { return weight_ > 0.5; }  // 0.5 s of samples
 
     private:
         double weight_ = 0, x_ = 0, y_ = 0, xx_ = 0, xy_ = 0;  // decayed sums

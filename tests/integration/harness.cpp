@@ -227,6 +227,10 @@ Recd::Recd(Sandbox& box, std::vector<std::string> extra_args)
               std::vector<std::string> argv = {recd_bin().string(), "--config",
                                                box.config_file().string()};
               argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+              // For looking into a test's run: its recd logs at this level (kept with
+              // RECD_TEST_KEEP).
+              if (const char* level = std::getenv("RECD_TEST_LOG_LEVEL"))
+                  argv.insert(argv.end(), {"--log-level", level});
               return argv;
           }(),
           box.env(), box.new_file("recd-stdout"), box.new_file("recd-stderr")),

@@ -1,5 +1,6 @@
 // The drift controller (daemon/media/audio_timeline.*) against simulated devices: a device
-// whose clock runs fast or slow delivers 20 ms chunks stamped with jittery times; the test
+// whose clock runs fast or slow delivers chunks (20 ms, or 0.3-1.3 ms as a pipe source does)
+// stamped with jittery times; the test
 // plays the resampler (output advances by the chunk plus the compensation asked for) and
 // checks where the samples land against where they belong.
 #include <catch2/catch.hpp>
@@ -19,21 +20,27 @@ struct Run {
     int64_t silence = 0, skipped = 0;
 };
 
-// `skew`: the device clock's error (0.001 = 0.1 % fast); `jitter_ms`: timestamp noise.
-Run simulate(double skew, double jitter_ms, double seconds, double settle_seconds = 60) {
+// `skew`: the device clock's error (0.001 = 0.1 % fast); `jitter_ms`: timestamp noise, white
+// plus `wander_ms` that comes and goes over seconds (as libpulse's latency interpolation does);
+// chunks of `min_frames`..`max_frames`.
+Run simulate(double skew, double jitter_ms, double seconds, double settle_seconds = 60,
+             int64_t min_frames = chunk, int64_t max_frames = chunk, double wander_ms = 0) {
     rec::AudioTimeline timeline(rate);
     std::mt19937 random(42);
     std::uniform_real_distribution<double> noise(-jitter_ms / 1000, jitter_ms / 1000);
+    std::uniform_int_distribution<int64_t> length(min_frames, max_frames);
     double position = 0;  // output frames written
     Run run;
-    for (int64_t input = 0; input / (rate * (1 + skew)) < seconds; input += chunk) {
+    for (int64_t input = 0, frames = 0; input / (rate * (1 + skew)) < seconds; input += frames) {
+        frames = length(random);
         const double truth = input / (rate * (1 + skew));  // when its first sample was captured
-        const auto p = timeline.place(truth + noise(random), chunk, position);
-        position += p.silence + (chunk - p.skip) + p.compensation;
+        const double wander = wander_ms / 1000 * std::sin(2 * M_PI * truth / 8);
+        const auto p = timeline.place(truth + noise(random) + wander, frames, position);
+        position += p.silence + (frames - p.skip) + p.compensation;
         run.silence += p.silence;
         run.skipped += p.skip;
         const double offset_ms =
-            (position - (truth + chunk / (rate * (1 + skew))) * rate) / rate * 1000;
+            (position - (truth + frames / (rate * (1 + skew))) * rate) / rate * 1000;
         if (truth > settle_seconds)
             run.max_offset_ms = std::max(run.max_offset_ms, std::abs(offset_ms));
         run.final_offset_ms = offset_ms;
@@ -62,6 +69,20 @@ TEST_CASE("audio timeline: a clock 0.1 % fast or slow is held within a few ms fo
         auto settled = simulate(skew, 3, 3600, 120);
         CHECK(settled.max_offset_ms < 3);
         CHECK(std::abs(settled.final_offset_ms) < 2);
+    }
+}
+
+// A pipe source hands over whatever its FIFO holds, ~300 chunks a second: the clock fit must
+// weigh samples, not chunks, or it forgets within seconds and follows every wander of the
+// stamps (2.5 ms here, against 0.5 ms).
+TEST_CASE("audio timeline: tiny chunks are held as well as 20 ms ones", "[audio]") {
+    for (double skew : {0.001, -0.001}) {
+        INFO("skew " << skew);
+        for (auto [min_frames, max_frames] :
+             {std::pair<int64_t, int64_t>{16, 64}, {chunk, chunk}}) {
+            INFO("chunks of " << min_frames << ".." << max_frames << " frames");
+            CHECK(simulate(skew, 1, 600, 30, min_frames, max_frames, 2).max_offset_ms < 1);
+        }
     }
 }
 
