@@ -211,6 +211,7 @@ void PulseAudioSource::connect_stream() {
         this);
     anchor_.reset();
     timing_requested_ = false;
+    flowing_ = false;
     pa_buffer_attr attr{};
     attr.maxlength = static_cast<uint32_t>(-1);
     attr.fragsize = fragment_bytes;
@@ -266,6 +267,7 @@ void PulseAudioSource::on_read(size_t) {
         const pa_timing_info* timing = pa_stream_get_timing_info(stream_);
         // A hole (data == nullptr) is skipped: the timeline sees the gap. So is data read before
         // the stream's first snapshot: it cannot be placed.
+        flowing_ = true;
         if (data && anchor_ && timing && !timing->read_index_corrupt) {
             const auto ahead = std::chrono::duration<double>(
                 static_cast<double>(timing->read_index - anchor_->index) / byte_rate);
@@ -287,7 +289,10 @@ void PulseAudioSource::on_read(size_t) {
 void PulseAudioSource::on_timing() {
     timing_requested_ = false;
     const pa_timing_info* timing = pa_stream_get_timing_info(stream_);
-    if (!timing || timing->write_index_corrupt) return;
+    // A snapshot from before the first data describes a stream still starting (its first
+    // blocks arrive in a burst): it misplaced the first chunks by up to 8 ms, which the clock
+    // fit then took seconds to forget. Chunks wait for one taken while data flows.
+    if (!timing || timing->write_index_corrupt || !flowing_) return;
     // A monitor's sample is heard sink_usec after the sink handed it over (0 for other sources).
     const auto usec = static_cast<int64_t>(timing->transport_usec + timing->source_usec) -
                       static_cast<int64_t>(timing->sink_usec);

@@ -60,6 +60,7 @@ private:
     };
     std::optional<Anchor> anchor_;
     bool timing_requested_ = false;  // a timing update is on its way
+    bool flowing_ = false;           // data has arrived on the current stream
     mutable std::mutex device_mutex_;
     std::string device_;
 };

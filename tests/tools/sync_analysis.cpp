@@ -165,8 +165,8 @@ double find_shift(const std::vector<Flash>& flashes, const std::vector<double>& 
     return best;
 }
 
-// Each flash with the nearest unused tone to flash + shift, within 0.45 s (under half the
-// shortest period).
+// Each flash with the nearest unused tone to flash + shift, within under half the shortest
+// period.
 void pair_events(SyncReport& report) {
     report.shift_ms = find_shift(report.flashes, report.tones) * 1000;
     std::vector<bool> used(report.tones.size(), false);
@@ -175,7 +175,7 @@ void pair_events(SyncReport& report) {
         std::optional<size_t> best;
         for (size_t j = 0; j < report.tones.size(); ++j) {
             const double distance = std::abs(report.tones[j] - want);
-            if (used[j] || distance > 0.45) continue;
+            if (used[j] || distance > 0.45 * event_period) continue;
             if (!best || distance < std::abs(report.tones[*best] - want)) best = j;
         }
         if (!best) {
