@@ -156,8 +156,8 @@ void add_globals(CLI::App& app, Globals& g) {
     app.add_option("--socket", g.socket, "recd's socket (default: $RECD_SOCKET, else the usual)")
         ->type_name("PATH");
     app.add_option("--user", g.user,
-                   "talk to this user's recd (root only; its socket in /run/user/UID or "
-                   "/tmp/recd-UID)")
+                   "talk to this user's recd (root, or a member of its control.admin_group; "
+                   "its socket in /run/user/UID or /tmp/recd-UID)")
         ->type_name("NAME")
         ->excludes("--socket");
     app.add_flag("--json", g.json, "print recd's reply as one JSON line");
@@ -267,6 +267,11 @@ Exit send(const Globals& g, Json request) {
             return watch(g, client, request, timeout);
         }
         return report(g, request["cmd"], client.call(request, timeout));
+    } catch (const rec::ipc::NoAccess& e) {
+        std::cerr << "recctl: " << e.what() << "\n"
+                  << "recctl: only the user recd runs as, root and members of its admin group "
+                     "(control.admin_group in recd.toml) may control it\n";
+        return Exit::unreachable;
     } catch (const std::exception& e) {  // ipc::Unreachable, or a path too long for sockaddr_un
         return report_unreachable(e.what(), socket);
     }

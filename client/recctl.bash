@@ -11,17 +11,18 @@ _recctl() {
     cur=${COMP_WORDS[COMP_CWORD]}
     prev=${COMP_WORDS[COMP_CWORD - 1]}
     local commands="start stop status pause resume split encoders devices list ping events shutdown"
-    local globals="--socket --json --timeout --help --version"
+    local globals="--socket --user --json --timeout --help --version"
     cmd=
     for ((i = 1; i < COMP_CWORD; i++)); do
         case ${COMP_WORDS[i]} in
-            --socket | --timeout) ((i++)) ;;
+            --socket | --user | --timeout) ((i++)) ;;
             -*) ;;
             *) cmd=${COMP_WORDS[i]}; break ;;
         esac
     done
     case $prev in
         --socket) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --user) COMPREPLY=($(compgen -u -- "$cur")); return ;;
         --audio-codec) COMPREPLY=($(compgen -W "aac opus" -- "$cur")); return ;;
         --container) COMPREPLY=($(compgen -W "mkv mp4 mpegts" -- "$cur")); return ;;
         --encoder) COMPREPLY=($(compgen -W "nvenc x264" -- "$cur")); return ;;

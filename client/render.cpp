@@ -185,9 +185,16 @@ std::string render_stop(const Json& reply) {
 std::string render_status(const Json& reply) {
     if (auto* s = field(reply, "session")) return session_block(*s);
     std::string out;
-    if (auto* d = field(reply, "daemon"))
+    if (auto* d = field(reply, "daemon")) {
         out = fmt::format("recd {} (pid {}), up {}, socket {}\n", text(*d, "version"),
                           text(*d, "pid"), uptime(*d), text(*d, "socket"));
+        // Files an earlier recd died writing: they play up to their last write.
+        if (auto* files = field(*d, "unfinished_files"); files && files->is_array()) {
+            for (const Json& f : *files)
+                out += fmt::format("unfinished (an earlier recd died writing it): {}{}\n",
+                                   text(f, "file"), f.value("exists", false) ? "" : " (gone)");
+        }
+    }
     const auto& sessions = sessions_of(reply);
     if (sessions.empty()) return out + "no sessions\n";
     for (auto& s : sessions) out += (out.empty() ? "" : "\n") + session_block(s);
@@ -273,10 +280,18 @@ std::string render(std::string_view cmd, const Json& reply) {
     return reply.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
-std::string render_watch(const Json& now, const Json& before, double interval) {
+// The sessions a status reply holds: `status ID` answers with one "session", `status` with all
+// "sessions".
+Json watched(const Json& reply) {
+    if (auto* session = field(reply, "session")) return Json::array({*session});
+    return sessions_of(reply);
+}
+
+std::string render_watch(const Json& now_reply, const Json& before_reply, double interval) {
+    const Json now = watched(now_reply), before = watched(before_reply);
     // The same session's previous figures, for rates.
     const auto previous = [&](const Json& s) -> const Json* {
-        for (auto& p : sessions_of(before))
+        for (auto& p : before)
             if (text(p, "id") == text(s, "id")) return &p;
         return nullptr;
     };
@@ -286,7 +301,7 @@ std::string render_watch(const Json& now, const Json& before, double interval) {
     };
     std::vector<std::array<std::string, 9>> rows{
         {"ID", "STATE", "DURATION", "FPS", "DROPPED", "DUPLICATED", "BITRATE", "SIZE", "AUDIO"}};
-    for (auto& s : sessions_of(now)) {
+    for (auto& s : now) {
         const Json* p = previous(s);
         const Json* frames = field(s, "frames");
         const Json* old_frames = p ? field(*p, "frames") : nullptr;

@@ -201,6 +201,18 @@ void read_log(const toml::table& root, const std::string& source, Config& config
 void read_control(const toml::table& root, const std::string& source, Config& config) {
     Section s(root, "control", source, config);
     s.get("socket", config.control.socket);
+    s.get("admin_group", config.control.admin_group);
+    // A name as /etc/group or a directory service (sssd: "domain admins") may hold it: no ':'
+    // or ',' (group(5)'s separators), no control characters, no blank at either end. Digits
+    // alone would look like a gid, which this key does not take.
+    static const std::regex group(R"(|[^\s:,[:cntrl:]]([^:,[:cntrl:]]{0,254}[^\s:,[:cntrl:]])?)");
+    static const std::regex digits(R"(\d+)");
+    const auto& name = config.control.admin_group;
+    if (!std::regex_match(name, group) || std::regex_match(name, digits))
+        s.fail("admin_group",
+               "must be the name of a group (not a gid; at most 256 characters, no ':' or ',', "
+               "no blank at either end) or \"\" for none, got \"" +
+                   name + "\"");
 }
 
 std::string env(const char* name) {

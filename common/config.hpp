@@ -47,6 +47,9 @@ struct LogConfig {
 
 struct ControlConfig {
     std::string socket;  // empty: $XDG_RUNTIME_DIR/recd.sock, else /tmp/recd-<uid>/recd.sock
+    // A group whose members are let in like root (recctl --user); empty: none. Only the name is
+    // checked here; main() looks the group up when recd starts.
+    std::string admin_group;
 };
 
 struct Config {

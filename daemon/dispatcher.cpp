@@ -88,11 +88,9 @@ void Dispatcher::offload(std::function<void()> work, std::function<void(std::exc
 }
 
 Json Dispatcher::daemon_info() const {
-    return {{"version", RECD_VERSION},
-            {"protocol", ipc::protocol_version},
-            {"pid", getpid()},
-            {"uptime", Seconds(Clock::now() - ctx_.started).count()},
-            {"socket", ctx_.socket}};
+    return {{"version", RECD_VERSION}, {"protocol", ipc::protocol_version},
+            {"pid", getpid()},         {"uptime", Seconds(Clock::now() - ctx_.started).count()},
+            {"socket", ctx_.socket},   {"unfinished_files", ctx_.unfinished}};
 }
 
 // From now on the client also gets every event as a line of its own (docs/protocol.md); it

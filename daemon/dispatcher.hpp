@@ -28,6 +28,8 @@ struct DaemonContext {
     std::function<void(std::function<void(ipc::Json)>)> shutdown;
     std::function<bool()> shutting_down;
     Events& events;
+    // Files an earlier recd died writing (OpenFiles::recover), reported by `status`.
+    const ipc::Json& unfinished;
 };
 
 class Dispatcher {

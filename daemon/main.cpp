@@ -1,8 +1,9 @@
 // recd: the recording daemon. Reads its arguments and config, takes the single-instance lock,
-// sets up logging and runs the control server until SIGINT/SIGTERM or `recctl shutdown`.
+// sets up logging and runs the control server until SIGINT/SIGTERM/SIGHUP or `recctl shutdown`.
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
+#include <optional>
 
 #include "../common/config.hpp"
 #include "../common/error.hpp"
@@ -40,9 +41,13 @@ int main(int argc, char** argv) {
 
     const auto socket = rec::ipc::socket_path(socket_arg, config.control.socket);
     try {
+        // Looked up first: a group that does not exist stops recd before it touches anything.
+        std::optional<rec::ipc::AdminGroup> admin;
+        if (!config.control.admin_group.empty())
+            admin = rec::ipc::find_admin_group(config.control.admin_group);
         rec::ipc::prepare_socket_dir(socket);
         rec::InstanceLock lock(socket);
-        rec::Server server(config, socket);
+        rec::Server server(config, socket, admin);
         return server.run();
     } catch (const rec::Error& e) {
         spdlog::critical("{}", e.what());

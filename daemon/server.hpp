@@ -5,30 +5,40 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <vector>
 
 #include "../common/config.hpp"
 #include "../common/ipc/asio.hpp"
+#include "../common/ipc/endpoint.hpp"
 #include "connection.hpp"
 #include "dispatcher.hpp"
+#include "open_files.hpp"
 #include "session_manager.hpp"
 
 namespace rec {
 
 class Server {
 public:
-    // Binds the socket (removing a stale one: the caller holds the instance lock).
-    // Throws rec::Error(OUTPUT_FAILED).
-    Server(const Config& config, const std::filesystem::path& socket);
+    // Binds the socket (removing a stale one: the caller holds the instance lock). With `admin`
+    // (control.admin_group) the socket and its directory are shared with that group and its
+    // members are let in like root; if they cannot be (recd's user not in the group, a directory
+    // that is not private) recd warns and both stay private, members refused. Throws
+    // rec::Error(OUTPUT_FAILED).
+    Server(const Config& config, const std::filesystem::path& socket,
+           std::optional<ipc::AdminGroup> admin = std::nullopt);
     ~Server();
 
-    // Main thread: serves until SIGINT/SIGTERM or `shutdown`, then finalizes every recording.
+    // Main thread: serves until SIGINT/SIGTERM/SIGHUP or `shutdown`, then finalizes every
+    // recording.
     // Returns the process exit code.
     int run();
 
 private:
     void accept();
+    // The refusal to send a peer that may not control this recd; nothing if it may.
+    std::optional<std::string> refusal(boost::asio::local::stream_protocol::socket& socket) const;
     void wait_for_signal();
     void shutdown(std::function<void(ipc::Json)> done);
     void finish_shutdown();
@@ -40,7 +50,10 @@ private:
     boost::asio::signal_set signals_;
     boost::asio::local::stream_protocol::acceptor acceptor_;
     std::filesystem::path socket_;
+    std::optional<ipc::AdminGroup> admin_;  // none if not set or not applied
     Events events_{io_};
+    OpenFiles open_files_{OpenFiles::default_dir()};
+    ipc::Json unfinished_;  // what an earlier recd left unfinished, for `status`
     SessionManager sessions_;
     Dispatcher dispatcher_;
     std::set<std::shared_ptr<Connection>> connections_;

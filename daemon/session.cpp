@@ -17,6 +17,7 @@
 #include "mux/output_file.hpp"
 #include "mux/segmenter.hpp"
 #include "mux/sidecar.hpp"
+#include "open_files.hpp"
 
 namespace rec {
 namespace {
@@ -47,11 +48,13 @@ std::string_view to_string(SessionState state) {
     return "failed";
 }
 
-Session::Session(std::string id, SessionOptions options, const Config& config, Events& events)
+Session::Session(std::string id, SessionOptions options, const Config& config, Events& events,
+                 OpenFiles& open_files)
     : id_(std::move(id)),
       options_(std::move(options)),
       config_(config),
       events_(events),
+      open_files_(open_files),
       queue_(video_queue_frames, Overflow::drop_newest) {}
 
 Session::~Session() {
@@ -115,7 +118,10 @@ void Session::open_output() {
     std::vector<StreamSpec> streams{{&encoder_->context(), "screen", true}};
     for (const auto& t : tracks_) streams.push_back({&t->encoder().context(), t->title(), false});
     SegmentPlan plan{output_directory(o),
-                     OutputName{o.file_template, options_.name.empty() ? id_ : options_.name, id_},
+                     OutputName{.file_template = o.file_template,
+                                .name = options_.name.empty() ? id_ : options_.name,
+                                .session = id_,
+                                .extension = {}},  // the segmenter's, from the container
                      parse_container(o.container),
                      o.segment_seconds,
                      static_cast<uint64_t>(o.segment_megabytes) << 20,
@@ -127,6 +133,10 @@ void Session::open_output() {
 
 // Segmenter callback, on the thread that opened or closed `file`.
 void Session::on_file(const ClosedFile& file, bool opened) {
+    if (opened)
+        open_files_.add(file.path);
+    else
+        open_files_.remove(file.path);
     ipc::Json sidecar = describe();
     sidecar["file"] = file.path;
     sidecar["seq"] = file.seq;

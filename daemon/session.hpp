@@ -28,6 +28,7 @@ namespace rec {
 
 class ScreenSource;
 class VideoEncoder;
+class OpenFiles;
 struct VideoEncoderSettings;
 }  // namespace rec
 struct AVPacket;
@@ -56,7 +57,8 @@ std::string_view to_string(SessionState state);
 class Session {
 public:
     // `events` outlives the session (the server owns both).
-    Session(std::string id, SessionOptions options, const Config& config, Events& events);
+    Session(std::string id, SessionOptions options, const Config& config, Events& events,
+            OpenFiles& open_files);
     ~Session();
     Session(const Session&) = delete;
     Session& operator=(const Session&) = delete;
@@ -101,6 +103,7 @@ private:
     const SessionOptions options_;
     const Config config_;
     Events& events_;
+    OpenFiles& open_files_;  // notes each file while it is written
     std::atomic<SessionState> state_{SessionState::starting};
     SessionClock clock_;
 

@@ -14,7 +14,7 @@ constexpr size_t max_finished_sessions = 64;
 std::shared_ptr<Session> SessionManager::create(SessionOptions options) {
     forget_old_finished();
     std::string id = "s" + std::to_string(next_id_++);
-    auto session = std::make_shared<Session>(id, std::move(options), config_, events_);
+    auto session = std::make_shared<Session>(id, std::move(options), config_, events_, open_files_);
     sessions_.emplace(id, session);
     order_.push_back(id);
     return session;

@@ -8,13 +8,15 @@
 #include <vector>
 
 #include "events.hpp"
+#include "open_files.hpp"
 #include "session.hpp"
 
 namespace rec {
 
 class SessionManager {
 public:
-    SessionManager(const Config& config, Events& events) : config_(config), events_(events) {}
+    SessionManager(const Config& config, Events& events, OpenFiles& open_files)
+        : config_(config), events_(events), open_files_(open_files) {}
 
     // A new session in state `starting`, registered under the next id ("s1", "s2", ...).
     std::shared_ptr<Session> create(SessionOptions options);
@@ -30,6 +32,7 @@ private:
 
     const Config& config_;
     Events& events_;
+    OpenFiles& open_files_;
     uint64_t next_id_ = 1;
     std::map<std::string, std::shared_ptr<Session>> sessions_;
     std::deque<std::string> order_;  // ids, oldest first

@@ -5,7 +5,7 @@ packages="build-essential cmake pkg-config clang-format
 libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev libavdevice-dev
 libboost-dev libspdlog-dev catch2 nlohmann-json3-dev libtomlplusplus-dev libcli11-dev
 libxcb1-dev libxcb-shm0-dev libxcb-xfixes0-dev libxcb-randr0-dev libxcb-damage0-dev libpulse-dev
-xvfb x11-utils ffmpeg pulseaudio pulseaudio-utils"
+xvfb x11-utils ffmpeg pulseaudio pulseaudio-utils groff-base"
 missing=""
 for p in $packages; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

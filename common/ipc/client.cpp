@@ -36,6 +36,8 @@ Client::Client(const std::filesystem::path& socket) : impl_(std::make_unique<Imp
     impl_->path = socket;
     boost::system::error_code ec;
     impl_->socket.connect(Local::endpoint(socket.string()), ec);
+    if (ec == asio::error::access_denied)
+        throw NoAccess(fmt::format("cannot connect to {}: {}", socket.string(), ec.message()));
     if (ec)
         throw Unreachable(fmt::format("cannot connect to {}: {}", socket.string(), ec.message()));
 }

@@ -16,9 +16,15 @@ class Unreachable : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// The socket or its directory does not let this user in (another user's recd, and neither
+// root nor in its admin group): also exit code 3, but "is recd running?" would mislead.
+class NoAccess : public Unreachable {
+    using Unreachable::Unreachable;
+};
+
 class Client {
 public:
-    explicit Client(const std::filesystem::path& socket);  // throws Unreachable
+    explicit Client(const std::filesystem::path& socket);  // throws Unreachable, NoAccess
     ~Client();
     // Sends `request` (a JSON object) and returns the reply object. Throws Unreachable if the
     // connection breaks or no reply arrives within `timeout`.

@@ -187,7 +187,7 @@ public:
         : dispatcher_(rec::DaemonContext{io_, workers(), config(), "/nonexistent/recd-fuzz.sock",
                                          rec::Clock::now(),
                                          [this](auto done) { shutdown(std::move(done)); },
-                                         [this] { return shutting_down_; }, events_},
+                                         [this] { return shutting_down_; }, events_, unfinished_},
                       sessions_) {}
 
     // Hands one line to the dispatcher and runs the io loop until its reply came, as a
@@ -268,7 +268,9 @@ private:
     // Keeps run_one_until() waiting for the pool's answer instead of returning at once.
     asio::executor_work_guard<asio::io_context::executor_type> guard_ = asio::make_work_guard(io_);
     rec::Events events_{io_};
-    rec::SessionManager sessions_{config(), events_};
+    const rec::ipc::Json unfinished_ = rec::ipc::Json::array();
+    rec::OpenFiles open_files_{{}};  // no journal: nothing is recorded
+    rec::SessionManager sessions_{config(), events_, open_files_};
     bool shutting_down_ = false;
     std::vector<Pending> requests_;
     rec::Dispatcher dispatcher_;

@@ -1,5 +1,5 @@
-// recd's life as a process and recctl's exit codes: single instance, stale sockets, SIGTERM and
-// shutdown finalizing recordings, recctl without a recd.
+// recd's life as a process and recctl's exit codes: single instance, stale sockets, SIGTERM,
+// SIGHUP and shutdown finalizing recordings, recctl without a recd.
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -76,6 +76,23 @@ TEST_CASE("lifecycle: SIGTERM during a recording finalizes the file and exits 0"
     Json started = start_recording(box, {"--region", "320x240+40+40"});
     std::this_thread::sleep_for(3s);
     CHECK(recd.terminate(SIGTERM, 20s) == 0);
+
+    VideoReport report = check_session_file(started);
+    check_recording(report, 320, 240, 30);
+    INFO("file report:\n" << report.summary());
+    CHECK(std::abs(report.duration - 3.0) <= 0.6);
+    CHECK_FALSE(fs::exists(box.socket()));
+}
+
+// A login session that ends hangs up on what it started: recd finalizes as on SIGTERM.
+TEST_CASE("lifecycle: SIGHUP during a recording finalizes the file and exits 0", "[lifecycle]") {
+    Sandbox box;
+    Recd recd(box);
+    REQUIRE(recd.wait_ready());
+    Json started = start_recording(box, {"--region", "320x240+40+40"});
+    std::this_thread::sleep_for(3s);
+    CHECK(recd.terminate(SIGHUP, 5s) == 0);
+    CHECK(recd.log().find("Hangup: finalizing every recording") != std::string::npos);
 
     VideoReport report = check_session_file(started);
     check_recording(report, 320, 240, 30);

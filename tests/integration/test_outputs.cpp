@@ -67,6 +67,9 @@ void check_clean_streams(const MediaReport& m, size_t audio_tracks) {
 }
 
 // Records ~3 s in `container` with both audio tracks (recd_sink's monitor) and stops normally.
+// recd's journal of the files it is writing (daemon/open_files.hpp), under the sandbox's HOME.
+fs::path open_files_dir(const Sandbox& box) { return box.dir() / ".local/state/recd/open"; }
+
 void normal_stop(const std::string& container) {
     Sandbox box;
     write_output_config(box, OutputConfig().output("container = \"" + container + "\"\n"));
@@ -93,6 +96,8 @@ void normal_stop(const std::string& container) {
     CAPTURE(wall);
     CHECK(std::abs(m.video()->duration() - wall) <= 0.5);
     CHECK(std::abs(m.video()->duration() - stopped.value("duration", 0.0)) <= 1.5 * frame);
+    // Finished files leave nothing in the journal.
+    CHECK(fs::is_empty(open_files_dir(box)));
     if (container == "mp4") {
         // Finalized: a regular MP4 with its index before the media (faststart), no fragments.
         const auto boxes = mp4_boxes(file);
@@ -146,6 +151,31 @@ void killed(const std::string& container) {
         CHECK(box_index(boxes, "moof") >= 0);  // still fragmented: nobody finalized it
     }
     check_sidecar(file, started, {box.display(), before, after, false});
+
+    // The next recd reports the file it finds unfinished, in its log and in `status`, once.
+    for (int run = 0; run < 2; ++run) {
+        Recd next(box);
+        REQUIRE(next.wait_ready());
+        CtlResult status = recctl(box, {"status"});
+        INFO(status.describe());
+        REQUIRE(status.code == 0);
+        const Json unfinished = status.json["daemon"]["unfinished_files"];
+        if (run == 0) {
+            REQUIRE(unfinished.size() == 1);
+            CHECK(unfinished[0].value("file", "") == file.string());
+            CHECK(unfinished[0].value("exists", false));
+            CHECK(unfinished[0].value("bytes", 0) == fs::file_size(file));
+            CHECK(contains(next.log(), "unfinished recording " + file.string()));
+            const CtlResult human = recctl(box, {"status"}, false);
+            INFO(human.describe());
+            CHECK(contains(human.out,
+                           "unfinished (an earlier recd died writing "
+                           "it): " +
+                               file.string()));
+        } else {
+            CHECK(unfinished.empty());
+        }
+    }
 }
 
 }  // namespace

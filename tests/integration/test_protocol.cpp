@@ -216,13 +216,24 @@ TEST_CASE("recctl status --watch refreshes every second and ends cleanly on Ctrl
                   box.new_file("watch-out"), box.new_file("watch-err"));
     Process json({recctl_bin().string(), "--json", "status", "-w", id}, box.env(),
                  box.new_file("watch-json"), box.new_file("watch-json-err"));
+    Process one({recctl_bin().string(), "status", "--watch", id}, box.env(),
+                box.new_file("watch-one"), box.new_file("watch-one-err"));
     std::this_thread::sleep_for(3500ms);
     table.signal(SIGINT);
     json.signal(SIGINT);
-    const auto table_code = table.wait_for(5s), json_code = json.wait_for(5s);
-    INFO("table:\n" << table.out() << table.err() << "\njson:\n" << json.out() << json.err());
+    one.signal(SIGINT);
+    const auto table_code = table.wait_for(5s), json_code = json.wait_for(5s),
+               one_code = one.wait_for(5s);
+    INFO("table:\n"
+         << table.out() << table.err() << "\njson:\n"
+         << json.out() << json.err() << "\none session:\n"
+         << one.out() << one.err());
     CHECK(table_code == 0);
     CHECK(json_code == 0);
+    CHECK(one_code == 0);
+    // With an ID: the same table, of that session only.
+    CHECK(one.out().find(id + "  recording") != std::string::npos);
+    CHECK(one.out().find("kbit/s") != std::string::npos);
     // A table per refresh: the header, then the session with its rates once two are known.
     const std::string out = table.out();
     CHECK(std::count(out.begin(), out.end(), '\n') >= 6);

@@ -24,4 +24,7 @@ expect "recctl --json status --w" --watch
 expect "recctl stop --" --all
 expect "recctl start --quality " medium
 expect "recctl " events
+expect "recctl --u" --user
+expect "recctl --user ro" root
+expect "recctl --user root st" status
 exit $fail

@@ -53,6 +53,7 @@ void check_defaults(const rec::Config& c) {
     CHECK(c.log.level == d.log.level);
     CHECK(c.log.file == d.log.file);
     CHECK(c.control.socket == d.control.socket);
+    CHECK(c.control.admin_group == d.control.admin_group);
 }
 
 std::string read_file(const std::filesystem::path& path) {
@@ -96,6 +97,7 @@ TEST_CASE("config defaults are the documented ones") {
     CHECK(c.log.level == "info");
     CHECK(c.log.file.empty());
     CHECK(c.control.socket.empty());
+    CHECK(c.control.admin_group.empty());
 }
 
 TEST_CASE("config reads every key") {
@@ -125,6 +127,7 @@ level = "debug"
 file = "/tmp/recd.log"
 [control]
 socket = "/tmp/r.sock"
+admin_group = "recd-admin"
 )",
                                source);
     CHECK(c.warnings.empty());
@@ -148,6 +151,7 @@ socket = "/tmp/r.sock"
     CHECK(c.log.level == "debug");
     CHECK(c.log.file == "/tmp/recd.log");
     CHECK(c.control.socket == "/tmp/r.sock");
+    CHECK(c.control.admin_group == "recd-admin");
     CHECK(rec::output_directory(c.output) == "/srv/rec");
 }
 
@@ -198,6 +202,13 @@ TEST_CASE("config errors name the file, the key, the value and what is allowed")
         {"[output]\nfile_template = \"..x\"", {"output.file_template", "'.'", "..x"}},
         {"[output]\nfile_template = \"\"", {"output.file_template", "A-Z"}},
         {"[output]\nfile_template = \"a b\"", {"output.file_template", "a b"}},
+        {"[control]\nadmin_group = 65534", {"control.admin_group", "string", "65534"}},
+        {"[control]\nadmin_group = \"65534\"", {"control.admin_group", "not a gid", "65534"}},
+        {"[control]\nadmin_group = \"wheel,adm\"", {"control.admin_group", "','", "wheel,adm"}},
+        {"[control]\nadmin_group = \"a:b\"", {"control.admin_group", "':'", "a:b"}},
+        {"[control]\nadmin_group = \" adm\"", {"control.admin_group", "blank", " adm"}},
+        {"[control]\nadmin_group = \"adm\\n\"", {"control.admin_group", "name of a group"}},
+        {"[control]\nadmin_group = [\"adm\"]", {"control.admin_group", "string"}},
     };
     for (const auto& c : cases) {
         INFO(c.text);
@@ -206,6 +217,24 @@ TEST_CASE("config errors name the file, the key, the value and what is allowed")
         CHECK(message.rfind(source + ": ", 0) == 0);
         for (const auto& part : c.parts) CHECK(message.find(part) != std::string::npos);
     }
+}
+
+// Names as /etc/group and directory services (sssd, winbind) spell them are taken as they are;
+// whether the group exists is recd's question at start, not the parser's.
+TEST_CASE("config: control.admin_group takes any plausible group name") {
+    for (const char* name :
+         {"adm", "recd-admin", "nogroup", "Domain Admins", "ops@example.com", "svc_rec$", "g1"}) {
+        INFO(name);
+        auto c =
+            rec::parse_config(std::string("[control]\nadmin_group = \"") + name + "\"\n", source);
+        CHECK(c.control.admin_group == name);
+        CHECK(c.warnings.empty());
+    }
+    CHECK(rec::parse_config("[control]\nadmin_group = \"\"\n", source).control.admin_group.empty());
+    CHECK(rec::parse_config("[control]\nadmin_group = \"" + std::string(256, 'g') + "\"\n", source)
+              .control.admin_group.size() == 256);
+    CHECK(config_error("[control]\nadmin_group = \"" + std::string(257, 'g') + "\"\n")
+              .find("at most 256") != std::string::npos);
 }
 
 TEST_CASE("config: a section that is not a table is an error naming it") {
@@ -318,7 +347,8 @@ TEST_CASE("config/recd.toml documents every key with its true default") {
                                          "output.file_template",
                                          "log.level",
                                          "log.file",
-                                         "control.socket"};
+                                         "control.socket",
+                                         "control.admin_group"};
     CHECK(keys == expected);
     auto c = rec::parse_config(uncommented, shipped_config.string());
     CHECK(c.warnings.empty());
