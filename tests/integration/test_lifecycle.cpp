@@ -69,13 +69,18 @@ TEST_CASE("lifecycle: a stale socket left by a dead recd does not stop a new one
     CHECK(ping.code == 0);
 }
 
-TEST_CASE("lifecycle: SIGTERM during a recording finalizes the file and exits 0", "[lifecycle]") {
+namespace {
+
+// Sends `sig` 3 s into a recording: recd finalizes the file, removes its socket and exits 0
+// within 5 s, saying why in its log.
+void signal_finalizes(int sig, const std::string& logged) {
     Sandbox box;
     Recd recd(box);
     REQUIRE(recd.wait_ready());
     Json started = start_recording(box, {"--region", "320x240+40+40"});
     std::this_thread::sleep_for(3s);
-    CHECK(recd.terminate(SIGTERM, 20s) == 0);
+    CHECK(recd.terminate(sig, 5s) == 0);
+    CHECK(recd.log().find(logged + ": finalizing every recording") != std::string::npos);
 
     VideoReport report = check_session_file(started);
     check_recording(report, 320, 240, 30);
@@ -84,21 +89,15 @@ TEST_CASE("lifecycle: SIGTERM during a recording finalizes the file and exits 0"
     CHECK_FALSE(fs::exists(box.socket()));
 }
 
+}  // namespace
+
+TEST_CASE("lifecycle: SIGTERM during a recording finalizes the file and exits 0", "[lifecycle]") {
+    signal_finalizes(SIGTERM, "Terminated");
+}
+
 // A login session that ends hangs up on what it started: recd finalizes as on SIGTERM.
 TEST_CASE("lifecycle: SIGHUP during a recording finalizes the file and exits 0", "[lifecycle]") {
-    Sandbox box;
-    Recd recd(box);
-    REQUIRE(recd.wait_ready());
-    Json started = start_recording(box, {"--region", "320x240+40+40"});
-    std::this_thread::sleep_for(3s);
-    CHECK(recd.terminate(SIGHUP, 5s) == 0);
-    CHECK(recd.log().find("Hangup: finalizing every recording") != std::string::npos);
-
-    VideoReport report = check_session_file(started);
-    check_recording(report, 320, 240, 30);
-    INFO("file report:\n" << report.summary());
-    CHECK(std::abs(report.duration - 3.0) <= 0.6);
-    CHECK_FALSE(fs::exists(box.socket()));
+    signal_finalizes(SIGHUP, "Hangup");
 }
 
 TEST_CASE("lifecycle: shutdown finalizes every recording and recd exits 0", "[lifecycle]") {
