@@ -1,9 +1,13 @@
 // Audio tracks in the file and what recd does when sound is missing: both tracks present with
 // their titles and format, Opus on request, one track turned off, no audio server at all, a
-// microphone that vanishes and returns, and `recctl devices`. Each test loads its own devices
-// into the fixture's PulseAudio (audio_harness.hpp); sync itself is in test_audio_sync.cpp.
+// microphone that vanishes and returns, an audio server that dies and restarts, and `recctl
+// devices`. Each test loads its own devices into the fixture's PulseAudio (audio_harness.hpp),
+// or runs a server of its own; sync itself is in test_audio_sync.cpp.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <csignal>
+#include <fstream>
+#include <optional>
 #include <thread>
 
 #include "audio_harness.hpp"
@@ -237,4 +241,96 @@ TEST_CASE("audio: recctl devices lists the sinks with their monitors and the sou
     }
     CHECK(sink_found);
     CHECK(mic_found);
+}
+
+namespace {
+
+// A PulseAudio server of the test's own (fixtures/pulse_start.sh in DIR/pulse), so it can be
+// killed and started again without touching the fixture's server other tests use.
+class PrivatePulse {
+public:
+    explicit PrivatePulse(Sandbox& box) : box_(box), state_(box.dir() / "pulse") {
+        start();
+        box.set_pulse_server("unix:" + (state_ / "pulse.sock").string());
+    }
+    PrivatePulse(const PrivatePulse&) = delete;
+    PrivatePulse& operator=(const PrivatePulse&) = delete;
+    ~PrivatePulse() { script("pulse_stop.sh"); }
+
+    void start() { REQUIRE(script("pulse_start.sh") == 0); }
+    // What a crashing server does: no goodbye to its clients.
+    void kill() {
+        std::ifstream pid_file(state_ / "pulse.pid");
+        pid_t pid = 0;
+        pid_file >> pid;
+        REQUIRE(pid > 0);
+        REQUIRE(::kill(pid, SIGKILL) == 0);
+    }
+
+private:
+    std::optional<int> script(const std::string& name) {
+        Process p({"sh", std::string(FIXTURES_DIR "/") + name, state_.string()}, box_.env(),
+                  box_.new_file(name + "-out"), box_.new_file(name + "-err"));
+        auto code = p.wait_for(20s);
+        INFO(name << ": " << p.out() << p.err());
+        return code;
+    }
+
+    Sandbox& box_;
+    fs::path state_;
+};
+
+}  // namespace
+
+TEST_CASE(
+    "audio: an audio server that dies and restarts is filled with silence, reconnected within "
+    "5 s and back in sync",
+    "[audio][faults]") {
+    Sandbox box;
+    PrivatePulse pulse(box);
+    Recd recd(box);
+    REQUIRE(recd.wait_ready());
+    const std::string region = test_region(5);
+    Json started = start_recording(
+        box, {"--region", region, "--no-mic", "--system-device", "recd_sink.monitor"});
+    const std::string id = started["id"];
+    const double recording_since = steady_seconds();
+    std::this_thread::sleep_for(2s);
+
+    pulse.kill();
+    Json session;
+    CHECK(wait_for_track_state(box, id, "system", "reconnecting", 5s, session));
+    INFO("status while the server is gone: " << session.dump());
+    std::this_thread::sleep_for(2s);
+    pulse.start();
+    const double back = steady_seconds();
+    CHECK(wait_for_track_state(box, id, "system", "recording", 5s, session));
+    CAPTURE(steady_seconds() - back);
+    INFO("status after it returned: " << session.dump());
+
+    // Sound and picture together again: flashes and tones on the new server's sink.
+    double tool_from = 0;
+    {
+        SyncTool tool(box, {region, "", "", 0});
+        tool_from = tool.start() - recording_since;
+        std::this_thread::sleep_for(5s);
+    }
+    Json stopped = stop_recording(box, id);
+    VideoReport video = check_session_file(stopped);
+    check_recording(video, 320, 240, 30);
+    AudioReport audio = check_audio(stopped.value("file", ""));
+    INFO(audio.summary());
+    REQUIRE(audio.error.empty());
+    CHECK(audio.file_errors == 0);
+    check_track(audio, video, "system", "aac");
+    CHECK(track_status(stopped, "system").value("silence_ms", 0.0) >= 1500);
+
+    rec::sync::SyncReport report = rec::sync::analyze_sync(stopped.value("file", ""), {"system"});
+    CAPTURE(tool_from);
+    std::erase_if(report.pairs, [&](const auto& p) { return p.flash.time < tool_from + 1.0; });
+    rec::sync::summarize(report);
+    INFO(report.text());
+    CHECK(report.pairs.size() >= 8);
+    CHECK(std::abs(report.mean_ms) <= 15);
+    CHECK(report.max_abs_ms <= 33);
 }
