@@ -1,0 +1,124 @@
+#!/bin/sh
+# soak.sh: recd over a long run (not a ctest; issue 6's benchmark). Starts its own Xvfb (the
+# fixture's moving test pattern, 1280x720) and PulseAudio, a recd, and two recordings side by
+# side, each of half the screen with the system sound of a null sink that sync_tool beeps into
+# four times a second and a pipe-source microphone it feeds. Every 10 s it samples recd's
+# resident memory (VmRSS), its open descriptors and both sessions' dropped frames; at the end it
+# prints the growth per hour (least squares over the samples after a 2-minute warm-up), the
+# dropped and duplicated frames, and writes the samples and a JSON summary.
+#
+# Usage: tests/bench/soak.sh [-m MINUTES] [-b BUILD_DIR] [-o OUT_DIR]
+#   MINUTES    run length, default 60
+#   BUILD_DIR  a configured and built tree, default ./build
+#   OUT_DIR    recordings, logs, samples.tsv and soak.json, default BUILD_DIR/bench-soak
+# Targets (issue 6): RSS growth below 2 MB/h, no descriptor growth, zero dropped frames.
+set -eu
+
+minutes=60
+build=build
+out=
+while getopts m:b:o: opt; do
+    case $opt in
+        m) minutes=$OPTARG ;;
+        b) build=$OPTARG ;;
+        o) out=$OPTARG ;;
+        *) sed -n 's/^# \{0,1\}//; 10,14p' "$0" >&2; exit 2 ;;
+    esac
+done
+build=$(cd "$build" && pwd)
+out=${out:-$build/bench-soak}
+fixtures=$(cd "$(dirname "$0")/../integration/fixtures" && pwd)
+for bin in daemon/recd client/recctl tests/tools/sync_tool tests/tools/test_pattern; do
+    [ -x "$build/$bin" ] || { echo "soak: $build/$bin is not built" >&2; exit 1; }
+done
+command -v jq >/dev/null || { echo "soak: jq not found: apt-get install jq" >&2; exit 1; }
+
+rm -rf "$out"
+mkdir -p "$out/rec" "$out/run"
+chmod 700 "$out/run"
+state=$out/state
+recctl() { "$build/client/recctl" "$@"; }
+
+# Everything started here is stopped on any exit, by the pids recorded.
+pids=
+cleanup() {
+    for pid in $pids; do kill "$pid" 2>/dev/null || true; done
+    for pid in $pids; do wait "$pid" 2>/dev/null || true; done
+    sh "$fixtures/pulse_stop.sh" "$state/pulse"
+    sh "$fixtures/xvfb_stop.sh" "$state/xvfb"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+sh "$fixtures/xvfb_start.sh" "$state/xvfb" "$build/tests/tools/test_pattern" 1280x720 >/dev/null
+sh "$fixtures/pulse_start.sh" "$state/pulse" >/dev/null
+DISPLAY=$(cat "$state/xvfb/display")
+PULSE_SERVER=$(cat "$state/pulse/server")
+XDG_RUNTIME_DIR=$out/run
+export DISPLAY PULSE_SERVER XDG_RUNTIME_DIR
+unset RECD_SOCKET
+
+pactl load-module module-pipe-source source_name=soak_mic file="$out/mic.fifo" \
+    format=float32le rate=48000 channels=2 >/dev/null
+sh "$fixtures/pulse_realtime_sources.sh" "$state/pulse"
+"$build/tests/tools/sync_tool" --region 160x120+560+300 --mic-fifo "$out/mic.fifo" \
+    >"$out/sync_tool.log" 2>&1 &
+pids="$pids $!"
+
+printf '[output]\ndirectory = "%s"\n' "$out/rec" >"$out/recd.toml"
+"$build/daemon/recd" --config "$out/recd.toml" >"$out/recd.log" 2>&1 &
+recd=$!
+pids="$pids $recd"
+i=0
+until recctl ping >/dev/null 2>&1; do
+    i=$((i + 1))
+    [ $i -le 100 ] || { echo "soak: recd did not start" >&2; cat "$out/recd.log" >&2; exit 1; }
+    sleep 0.1
+done
+for region in 640x360+0+0 640x360+640+360; do
+    recctl --json start --region "$region" --mic-device soak_mic >/dev/null
+done
+
+# samples.tsv: seconds, RSS kB, open descriptors, dropped and duplicated frames (both sessions).
+printf 'seconds\trss_kb\tfds\tdropped\tduplicated\n' >"$out/samples.tsv"
+begin=$(date +%s)
+end=$((begin + minutes * 60))
+while :; do
+    now=$(date +%s)
+    rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$recd/status")
+    fds=$(ls "/proc/$recd/fd" | wc -l)
+    frames=$(recctl --json list | jq -r '[.sessions[].frames] |
+        "\(map(.dropped) | add)\t\(map(.duplicated) | add)"')
+    printf '%s\t%s\t%s\t%s\n' $((now - begin)) "$rss" "$fds" "$frames" >>"$out/samples.tsv"
+    [ "$now" -lt "$end" ] || break
+    sleep 10
+done
+recctl --json stop --all >"$out/stopped.json"
+
+# Least-squares slope per hour of a column over the samples after the warm-up.
+slope() {
+    awk -v col="$1" 'NR > 1 && $1 >= 120 {
+        n++; x = $1 / 3600; y = $col; sx += x; sy += y; sxx += x * x; sxy += x * y
+    } END {
+        if (n < 2 || sxx * n == sx * sx) { print "nan"; exit }
+        printf "%.3f", (n * sxy - sx * sy) / (n * sxx - sx * sx)
+    }' "$out/samples.tsv"
+}
+last() { tail -n 1 "$out/samples.tsv" | cut -f "$1"; }
+first() { sed -n 2p "$out/samples.tsv" | cut -f "$1"; }
+rss_mb_per_h=$(slope 2 | awk '{ if ($1 == "nan") print $1; else printf "%.3f", $1 / 1024 }')
+fds_per_h=$(slope 3)
+printf '%-22s %12s\n' measure value
+printf '%-22s %12s\n' minutes "$minutes"
+printf '%-22s %12s\n' rss_first_mb "$(first 2 | awk '{printf "%.1f", $1 / 1024}')"
+printf '%-22s %12s\n' rss_last_mb "$(last 2 | awk '{printf "%.1f", $1 / 1024}')"
+printf '%-22s %12s\n' rss_growth_mb_per_h "$rss_mb_per_h"
+printf '%-22s %12s\n' fds_first "$(first 3)"
+printf '%-22s %12s\n' fds_last "$(last 3)"
+printf '%-22s %12s\n' fd_growth_per_h "$fds_per_h"
+printf '%-22s %12s\n' dropped_frames "$(last 4)"
+printf '%-22s %12s\n' duplicated_frames "$(last 5)"
+printf '{"minutes":%s,"rss_growth_mb_per_h":%s,"fd_growth_per_h":%s,"fds_first":%s,"fds_last":%s,"dropped":%s,"duplicated":%s}\n' \
+    "$minutes" "$rss_mb_per_h" "$fds_per_h" "$(first 3)" "$(last 3)" "$(last 4)" "$(last 5)" \
+    >"$out/soak.json"
+echo "samples: $out/samples.tsv; summary: $out/soak.json"
