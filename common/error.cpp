@@ -44,4 +44,14 @@ std::string_view to_string(ErrorCode code) {
     return "INTERNAL";
 }
 
+std::string exception_message(std::exception_ptr e) {
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& caught) {
+        return caught.what();
+    } catch (...) {
+        return "an exception that is not a std::exception";
+    }
+}
+
 }  // namespace rec

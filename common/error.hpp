@@ -1,6 +1,7 @@
 #pragma once
 // Error codes shared by recd and recctl. The strings are the protocol's stable error codes
 // (docs/protocol.md); setup code throws rec::Error, the IPC layer turns it into a reply.
+#include <exception>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -38,5 +39,9 @@ public:
 private:
     ErrorCode code_;
 };
+
+// What an exception caught by `catch (...)` says: what() of a std::exception, else a fixed
+// text. For the top of recd's threads, which catch everything (DESIGN.md section 6).
+std::string exception_message(std::exception_ptr e);
 
 }  // namespace rec

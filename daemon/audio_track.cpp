@@ -5,6 +5,7 @@
 #include "../common/log.hpp"
 #include "capture/pulse_audio.hpp"
 #include "encode/audio_encoder.hpp"
+#include "fault.hpp"
 #include "mux/segmenter.hpp"
 
 namespace rec {
@@ -31,8 +32,14 @@ AudioTrack::AudioTrack(AudioKind kind, const std::string& device, const std::str
       encoder_(std::make_unique<AudioEncoder>(codec)),
       queue_(queue_chunks, Overflow::drop_oldest),
       timeline_(audio_rate) {
+    // acap thread (libpulse's mainloop): an exception must not unwind into its C code, which
+    // would be std::terminate. The aenc thread reports it.
     source_->start([this](const float* samples, int64_t frames, TimePoint time) {
-        queue_.push(AudioChunk{{samples, samples + frames * audio_channels}, time});
+        try {
+            queue_.push(AudioChunk{{samples, samples + frames * audio_channels}, time});
+        } catch (...) {
+            capture_failed_ = true;
+        }
     });
 }
 
@@ -57,12 +64,29 @@ void AudioTrack::wait() {
     if (thread_.joinable()) thread_.join();
 }
 
+// aenc thread: runs the track, and catches everything at its top: an exception fails this
+// track's session (INTERNAL), never the daemon (one escaping a std::thread is std::terminate).
+void AudioTrack::encode_loop() {
+    const std::string name = std::string("aenc-") + title();
+    set_thread_name(name);
+    try {
+        encode();
+    } catch (...) {
+        on_fail_(ErrorCode::internal, "unexpected exception in the " + name + " thread: " +
+                                          exception_message(std::current_exception()));
+    }
+    source_->stop();  // did not run if encode() threw before it; a second call does nothing
+    stopped_ = true;
+}
+
 // aenc thread: places each chunk on the timeline; while nothing arrives, fills silence so the
 // track keeps pace with the picture; at the end pads to the recording's end and drains.
-void AudioTrack::encode_loop() {
-    set_thread_name(std::string("aenc-") + title());
+void AudioTrack::encode() {
     bool ok = true;
     while (ok && !queue_.finished()) {
+        if (capture_failed_)
+            throw std::runtime_error(std::string("acap-") + title() +
+                                     " thread: an exception while queueing captured sound");
         auto chunk = queue_.pop_for(idle_wait);
         ok = chunk ? place(*chunk) : fill_gap();
     }
@@ -117,6 +141,10 @@ bool AudioTrack::fill_gap() {
 }
 
 bool AudioTrack::write(const float* samples, int64_t frames, int compensation) {
+    // What an unexpected exception here (std::bad_alloc, a bug) does, on cue for the tests.
+    if (fault::hit("audio_encode_throw"))
+        throw std::runtime_error(std::string(title()) +
+                                 " audio encoder threw: fault injected by RECD_FAULT");
     const bool ok = encoder_->write(samples, frames, compensation, sink_);
     written_ = static_cast<int64_t>(encoder_->position());
     return ok;

@@ -49,6 +49,7 @@ public:
 
 private:
     void encode_loop();
+    void encode();
     bool place(const AudioChunk& chunk);
     bool fill_gap();
     bool write(const float* samples, int64_t frames, int compensation);
@@ -66,6 +67,7 @@ private:
     // Published by the aenc thread for status().
     std::atomic<int64_t> written_{0}, silence_{0};
     std::atomic<bool> stopped_{false};
+    std::atomic<bool> capture_failed_{false};  // set by the acap thread, read by aenc
     std::atomic<double> offset_ms_{0}, correction_ppm_{0};
 };
 

@@ -4,7 +4,10 @@
 // which this machine cannot otherwise make happen on cue. RECD_FAULT="NAME=N[,NAME=N...]" makes
 // fault NAME happen once, at its N-th opportunity; unset (normal use) nothing ever happens.
 //
-// Faults: "video_encoder" (VideoEncoder::encode reports a failure).
+// Faults: "video_encoder" (VideoEncoder::encode reports a failure); "capture_throw",
+// "video_encode_throw", "audio_encode_throw" (X11Screen::grab on the vcap thread,
+// VideoEncoder::encode on the venc thread, AudioTrack::write on an aenc thread throw a
+// std::runtime_error, as an unexpected exception there would).
 #include <string_view>
 
 namespace rec::fault {

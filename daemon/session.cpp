@@ -214,13 +214,17 @@ void Session::open_audio() {
 
 void Session::request_stop() {
     clock_.stop(Clock::now());
+    bool was_running = false;
     for (auto expected : {SessionState::recording, SessionState::paused})
-        state_.compare_exchange_strong(expected, SessionState::stopping);
+        was_running |= state_.compare_exchange_strong(expected, SessionState::stopping);
     {
         std::lock_guard lock(stop_mutex_);
         stop_requested_ = true;
     }
     stop_cv_.notify_all();
+    // A grab waiting on a hung X server must not hold up the stop. source_ exists once the
+    // state has been recording (start() sets it first) and lives as long as the session.
+    if (was_running) source_->interrupt();
 }
 
 void Session::pause() {
@@ -275,7 +279,9 @@ void Session::fail(ErrorCode code, const std::string& message) {
 
 // vcap thread: grabs at the target rate, paced by deadlines on the steady clock. A grab that
 // overruns its slot skips the slots it missed (the timeline repeats a picture there) rather
-// than grabbing in a burst to catch up. While paused nothing is grabbed.
+// than grabbing in a burst to catch up. While paused nothing is grabbed. Like every thread of a
+// session it catches everything at its top: an exception fails this session (INTERNAL), never
+// the daemon (an exception escaping a std::thread is std::terminate).
 void Session::capture_loop() {
     set_thread_name("vcap-" + id_);
     try {
@@ -287,7 +293,9 @@ void Session::capture_loop() {
             lock.unlock();
             if (!clock_.paused()) {
                 VideoFrame frame;
-                if (source_->grab(frame) == GrabStatus::lost) {
+                const auto grabbed = source_->grab(frame);
+                if (grabbed == GrabStatus::interrupted) break;  // by request_stop()
+                if (grabbed == GrabStatus::lost) {
                     fail(ErrorCode::display_lost, source_->error());
                     break;
                 }
@@ -300,15 +308,17 @@ void Session::capture_loop() {
             lock.lock();
             stop_cv_.wait_until(lock, deadline, [&] { return stop_requested_; });
         }
-    } catch (const std::exception& e) {
-        fail(ErrorCode::internal, std::string("capture: ") + e.what());
+    } catch (...) {
+        fail(ErrorCode::internal, "unexpected exception in the vcap thread: " +
+                                      exception_message(std::current_exception()));
     }
     queue_.close();
 }
 
 // venc thread: places each frame on the timeline and encodes it; when the queue closes, drains
-// the encoder, waits for the audio tracks and finalizes the file. A failure here stops capture;
-// the file is finalized all the same.
+// the encoder, waits for the audio tracks and finalizes the file. A failure here, an exception
+// included, stops capture; the file is finalized all the same (without what the encoder still
+// held: after an exception its state is unknown).
 void Session::encode_loop() {
     set_thread_name("venc-" + id_);
     try {
@@ -318,10 +328,18 @@ void Session::encode_loop() {
             if (ok && !(ok = encode_frame(timeline, *frame))) fail_encode();
         }
         if (ok && !encoder_->flush([this](AVPacket& p) { return write_video(p); })) fail_encode();
-    } catch (const std::exception& e) {
-        fail(ErrorCode::internal, std::string("encode: ") + e.what());
+    } catch (...) {
+        fail(ErrorCode::internal, "unexpected exception in the venc thread: " +
+                                      exception_message(std::current_exception()));
     }
-    finalize();
+    try {
+        finalize();
+    } catch (...) {
+        // The file may not be final, but the session must end: stop and shutdown wait for it.
+        fail(ErrorCode::internal, "unexpected exception while finalizing: " +
+                                      exception_message(std::current_exception()));
+        state_ = SessionState::failed;
+    }
 }
 
 // venc thread: a packet of the current video encoder into the current file.

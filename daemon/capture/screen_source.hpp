@@ -1,7 +1,8 @@
 #pragma once
 // The contract every screen capture implements (x11_screen, later dxgi_screen and shm_source).
 // Constructed and used on one thread at a time: built on a worker thread when the session
-// starts, then grab() is called only from the session's vcap thread.
+// starts, then grab() is called only from the session's vcap thread; interrupt() alone may be
+// called from any thread (the session's request_stop()).
 #include <string>
 
 #include "../../common/ipc/protocol.hpp"
@@ -11,7 +12,8 @@ namespace rec {
 
 enum class GrabStatus {
     ok,
-    lost,  // the display went away; error() says why. The session ends.
+    lost,         // the display went away or stopped answering; error() says why. The session ends.
+    interrupted,  // interrupt() was called: no picture, and none will come any more
 };
 
 class ScreenSource {
@@ -23,6 +25,9 @@ public:
     // Grabs one picture into `out` (a new reference-counted frame) and stamps its time.
     virtual GrabStatus grab(VideoFrame& out) = 0;
     virtual std::string error() const = 0;
+    // Any thread: the grab in progress, and every later one, returns `interrupted` at once
+    // instead of waiting for a display that does not answer, so a stop never waits for it.
+    virtual void interrupt() = 0;
 };
 
 }  // namespace rec

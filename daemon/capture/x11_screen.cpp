@@ -1,22 +1,47 @@
 #include "x11_screen.hpp"
 
 #include <fmt/format.h>
+#include <poll.h>
 #include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
 #include <sys/ipc.h>
 #include <sys/shm.h>
 #include <xcb/randr.h>
 #include <xcb/shm.h>
+#include <xcb/xcbext.h>  // xcb_poll_for_reply
 #include <xcb/xfixes.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <mutex>
+#include <thread>
+#include <utility>
 
 #include "../../common/error.hpp"
+#include "../../common/log.hpp"
+#include "../fault.hpp"
 
 namespace rec {
 namespace {
+
+using namespace std::chrono_literals;
+
+// A server that answers a grab within this long is alive: a healthy one answers in
+// milliseconds, and a busy machine or a GPU reset stalls it for a second or two, not ten.
+// Longer, it is hung (stopped, deadlocked, its network link gone): the session ends as
+// DISPLAY_LOST instead of recording nothing while it says "recording".
+constexpr auto hung_after = 10s;
+// A live server answers the connection setup in milliseconds; one that accepted the socket but
+// says nothing for this long is hung, and the start fails rather than wait for it forever
+// (holding up a worker thread, and a shutdown that waits for the start).
+constexpr auto connect_timeout = 3s;
+// A stop that ends a grab this long unanswered is logged: a hang the session never reported.
+constexpr auto worth_a_warning = 500ms;
 
 template <typename T>
 using Reply = std::unique_ptr<T, decltype(&std::free)>;
@@ -24,6 +49,41 @@ using Reply = std::unique_ptr<T, decltype(&std::free)>;
 template <typename T>
 Reply<T> reply(T* r) {
     return Reply<T>(r, &std::free);
+}
+
+// xcb_connect(), which blocks without limit on a hung server, in a thread of its own: nullptr if
+// it has not returned within connect_timeout. That thread then closes whatever connection it
+// gets, when it gets one, and ends. Called on a worker thread by the X11Screen constructor.
+xcb_connection_t* connect_within_timeout(const std::string& display, int& screen_number) {
+    struct Attempt {
+        std::mutex mutex;  // guards the rest; the attempt is shared by both threads
+        std::condition_variable done_cv;
+        bool done = false, abandoned = false;
+        xcb_connection_t* conn = nullptr;
+        int screen = 0;
+    };
+    auto attempt = std::make_shared<Attempt>();
+    std::thread([attempt, display] {
+        set_thread_name("xconnect");
+        int screen = 0;
+        xcb_connection_t* conn = xcb_connect(display.c_str(), &screen);
+        std::lock_guard lock(attempt->mutex);
+        if (attempt->abandoned) {
+            xcb_disconnect(conn);  // the start gave up on it
+            return;
+        }
+        attempt->conn = conn;
+        attempt->screen = screen;
+        attempt->done = true;
+        attempt->done_cv.notify_all();
+    }).detach();
+    std::unique_lock lock(attempt->mutex);
+    if (!attempt->done_cv.wait_for(lock, connect_timeout, [&] { return attempt->done; })) {
+        attempt->abandoned = true;
+        return nullptr;
+    }
+    screen_number = attempt->screen;
+    return attempt->conn;
 }
 
 std::string atom_name(xcb_connection_t* conn, xcb_atom_t atom) {
@@ -34,10 +94,16 @@ std::string atom_name(xcb_connection_t* conn, xcb_atom_t atom) {
 
 }  // namespace
 
-X11Screen::X11Screen(const X11Target& target) {
+X11Screen::X11Screen(const X11Target& target) : wake_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+    if (!wake_) throw Error(ErrorCode::internal, fmt::format("eventfd: {}", std::strerror(errno)));
     connect(target.display);
-    check_pixel_format();
-    choose_region(target);
+    try {
+        check_pixel_format();
+        choose_region(target);
+    } catch (...) {
+        xcb_disconnect(conn_);  // a constructor that throws gets no destructor
+        throw;
+    }
     frame_bytes_ = static_cast<size_t>(region_.width) * region_.height * 4;
     pool_.reset(av_buffer_pool_init(frame_bytes_ + AV_INPUT_BUFFER_PADDING_SIZE, nullptr));
     attach_shm();
@@ -63,15 +129,24 @@ X11Screen::~X11Screen() {
 
 void X11Screen::connect(const std::string& display) {
     int screen_number = 0;
-    conn_ = xcb_connect(display.c_str(), &screen_number);
-    if (int err = xcb_connection_has_error(conn_))
+    conn_ = connect_within_timeout(display, screen_number);
+    if (!conn_)
+        throw Error(ErrorCode::display_unavailable,
+                    fmt::format("the X server of display \"{}\" did not answer within {} s (hung?)",
+                                display, connect_timeout.count()));
+    if (int err = xcb_connection_has_error(conn_)) {
+        xcb_disconnect(conn_);  // even a failed connection is to be disconnected
         throw Error(ErrorCode::display_unavailable,
                     fmt::format("cannot open X display \"{}\" (xcb error {}): is the X server "
                                 "running and is DISPLAY/XAUTHORITY right?",
                                 display, err));
+    }
     auto it = xcb_setup_roots_iterator(xcb_get_setup(conn_));
     for (int i = 0; i < screen_number && it.rem; ++i) xcb_screen_next(&it);
-    if (!it.rem) throw Error(ErrorCode::display_unavailable, "X display has no such screen");
+    if (!it.rem) {
+        xcb_disconnect(conn_);
+        throw Error(ErrorCode::display_unavailable, "X display has no such screen");
+    }
     screen_ = it.data;
 }
 
@@ -146,33 +221,82 @@ void X11Screen::attach_shm() {
     shm_data_ = data;
 }
 
-const uint8_t* X11Screen::read_image(xcb_generic_error_t** error) {
+// vcap thread: the picture of the region into `pixels` (nullptr with `error` set when the server
+// refused it), or lost / interrupted from wait_for_reply().
+GrabStatus X11Screen::read_image(const uint8_t*& pixels, xcb_generic_error_t** error) {
     const auto& r = region_;
+    void* rep = nullptr;
+    pixels = nullptr;
     if (shm_id_ >= 0) {
         auto cookie = xcb_shm_get_image(conn_, screen_->root, r.x, r.y, r.width, r.height, ~0u,
                                         XCB_IMAGE_FORMAT_Z_PIXMAP, shm_seg_, 0);
-        auto rep = reply(xcb_shm_get_image_reply(conn_, cookie, error));
-        return rep ? shm_data_ : nullptr;
+        const auto status = wait_for_reply(cookie.sequence, &rep, error);
+        if (rep) pixels = shm_data_;  // the reply only describes what the server wrote there
+        free(rep);
+        return status;
     }
-    free(image_reply_);
-    image_reply_ =
-        xcb_get_image_reply(conn_,
-                            xcb_get_image(conn_, XCB_IMAGE_FORMAT_Z_PIXMAP, screen_->root, r.x, r.y,
-                                          r.width, r.height, ~0u),
-                            error);
-    return image_reply_ ? xcb_get_image_data(image_reply_) : nullptr;
+    free(std::exchange(image_reply_, nullptr));
+    auto cookie = xcb_get_image(conn_, XCB_IMAGE_FORMAT_Z_PIXMAP, screen_->root, r.x, r.y, r.width,
+                                r.height, ~0u);
+    const auto status = wait_for_reply(cookie.sequence, &rep, error);
+    image_reply_ = static_cast<xcb_get_image_reply_t*>(rep);
+    if (image_reply_) pixels = xcb_get_image_data(image_reply_);
+    return status;
+}
+
+// vcap thread: xcb_wait_for_reply() without its blocking read, which a hung server would make
+// last forever: poll() the connection and the wake eventfd, then take what came without
+// blocking. `ok` means the reply or an X error arrived (in `reply` or `error`).
+GrabStatus X11Screen::wait_for_reply(unsigned sequence, void** reply, xcb_generic_error_t** error) {
+    xcb_flush(conn_);
+    const auto asked = Clock::now();
+    pollfd fds[] = {{xcb_get_file_descriptor(conn_), POLLIN, 0}, {wake_.get(), POLLIN, 0}};
+    while (!xcb_poll_for_reply(conn_, sequence, reply, error)) {
+        if (xcb_connection_has_error(conn_)) return lose("the X server connection was lost");
+        const auto waited = Clock::now() - asked;
+        if (waited >= hung_after)
+            return lose(
+                fmt::format("the X server did not answer a screen grab for {} s (hung?)",
+                            std::chrono::duration_cast<std::chrono::seconds>(waited).count()));
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(hung_after - waited);
+        if (::poll(fds, 2, static_cast<int>(left.count())) < 0 && errno != EINTR)
+            return lose(fmt::format("poll on the X connection: {}", std::strerror(errno)));
+        if (fds[1].revents & POLLIN) {
+            if (Clock::now() - asked >= worth_a_warning)
+                spdlog::warn(
+                    "X11 capture: stopped while the X server had not answered a grab for "
+                    "{:.1f} s",
+                    Seconds(Clock::now() - asked).count());
+            return GrabStatus::interrupted;
+        }
+    }
+    return GrabStatus::ok;
+}
+
+void X11Screen::interrupt() {
+    const uint64_t one = 1;
+    // Cannot fail but for a counter at its maximum, which is readable all the same.
+    [[maybe_unused]] const auto written = ::write(wake_.get(), &one, sizeof(one));
 }
 
 GrabStatus X11Screen::grab(VideoFrame& out) {
+    // What an unexpected exception here (std::bad_alloc, a bug) does, on cue for the tests.
+    if (fault::hit("capture_throw"))
+        throw std::runtime_error("X11 grab threw: fault injected by RECD_FAULT");
     // Ask for the cursor first so its round trip overlaps the image's.
     xcb_xfixes_get_cursor_image_cookie_t cursor_cookie{};
     if (cursor_) cursor_cookie = xcb_xfixes_get_cursor_image(conn_);
     xcb_generic_error_t* error = nullptr;
     const auto asked = Clock::now();
-    const uint8_t* pixels = read_image(&error);
+    const uint8_t* pixels = nullptr;
+    const GrabStatus status = read_image(pixels, &error);
     // The server copies the screen somewhere between request and reply: the midpoint is the
     // best estimate of the instant the picture shows.
     out.time = asked + (Clock::now() - asked) / 2;
+    if (status != GrabStatus::ok) {
+        if (cursor_) xcb_discard_reply(conn_, cursor_cookie.sequence);
+        return status;
+    }
     if (!pixels) {
         const int code = error ? error->error_code : 0;
         free(error);

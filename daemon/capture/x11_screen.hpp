@@ -1,13 +1,16 @@
 #pragma once
 // X11 screen capture through XCB: MIT-SHM when the server offers it (one shared segment, reused
 // every frame), plain GetImage otherwise; the cursor is drawn in from XFixes. XCB, not Xlib:
-// a lost X connection is a GrabStatus the session handles, never a process exit.
+// a lost X connection is a GrabStatus the session handles, never a process exit. A grab waits
+// for the server's reply in poll(), not in a blocking xcb call, so a hung server (stopped,
+// deadlocked) neither blocks a stop (interrupt()) nor keeps the session waiting forever.
 #include <xcb/xcb.h>
 #include <xcb/xfixes.h>
 
 #include <optional>
 #include <string>
 
+#include "../../common/unique_fd.hpp"
 #include "screen_source.hpp"
 
 namespace rec {
@@ -30,13 +33,15 @@ public:
     AVPixelFormat pixel_format() const override { return AV_PIX_FMT_BGR0; }
     GrabStatus grab(VideoFrame& out) override;
     std::string error() const override { return error_; }
+    void interrupt() override;
 
 private:
     void connect(const std::string& display);
     void choose_region(const X11Target& target);
     void check_pixel_format();
     void attach_shm();
-    const uint8_t* read_image(xcb_generic_error_t** error);
+    GrabStatus read_image(const uint8_t*& pixels, xcb_generic_error_t** error);
+    GrabStatus wait_for_reply(unsigned sequence, void** reply, xcb_generic_error_t** error);
     void draw_cursor(AVFrame& frame, xcb_xfixes_get_cursor_image_cookie_t cookie);
     GrabStatus lose(std::string why);
 
@@ -52,6 +57,9 @@ private:
     xcb_get_image_reply_t* image_reply_ = nullptr;  // GetImage fallback: owns the last picture
     bool cursor_ = false;                           // XFixes present: draw the cursor
     std::string error_;
+    // An eventfd that interrupt() (any thread) makes readable for good; a grab polls it with the
+    // X connection.
+    UniqueFd wake_;
 };
 
 }  // namespace rec

@@ -137,6 +137,10 @@ bool VideoEncoder::encode(const AVFrame* picture, int64_t pts, const PacketSink&
         error_ = fmt::format("{} failed: fault injected by RECD_FAULT", backend_.encoder);
         return false;
     }
+    // What an unexpected exception here (std::bad_alloc, a bug) does, on cue for the tests.
+    if (fault::hit("video_encode_throw"))
+        throw std::runtime_error(backend_.encoder +
+                                 std::string(" threw: fault injected by RECD_FAULT"));
     if (picture) {
         last_.reset();  // lets convert() reuse its buffer
         if (sws_ && !convert(*picture)) return false;
