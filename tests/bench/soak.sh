@@ -27,36 +27,10 @@ while getopts m:b:o: opt; do
 done
 build=$(cd "$build" && pwd)
 out=${out:-$build/bench-soak}
-fixtures=$(cd "$(dirname "$0")/../integration/fixtures" && pwd)
-for bin in daemon/recd client/recctl tests/tools/sync_tool tests/tools/test_pattern; do
-    [ -x "$build/$bin" ] || { echo "soak: $build/$bin is not built" >&2; exit 1; }
-done
 command -v jq >/dev/null || { echo "soak: jq not found: apt-get install jq" >&2; exit 1; }
-
-rm -rf "$out"
-mkdir -p "$out/rec" "$out/run"
-chmod 700 "$out/run"
-state=$out/state
-recctl() { "$build/client/recctl" "$@"; }
-
-# Everything started here is stopped on any exit, by the pids recorded.
-pids=
-cleanup() {
-    for pid in $pids; do kill "$pid" 2>/dev/null || true; done
-    for pid in $pids; do wait "$pid" 2>/dev/null || true; done
-    sh "$fixtures/pulse_stop.sh" "$state/pulse"
-    sh "$fixtures/xvfb_stop.sh" "$state/xvfb"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-sh "$fixtures/xvfb_start.sh" "$state/xvfb" "$build/tests/tools/test_pattern" 1280x720 >/dev/null
-sh "$fixtures/pulse_start.sh" "$state/pulse" >/dev/null
-DISPLAY=$(cat "$state/xvfb/display")
-PULSE_SERVER=$(cat "$state/pulse/server")
-XDG_RUNTIME_DIR=$out/run
-export DISPLAY PULSE_SERVER XDG_RUNTIME_DIR
-unset RECD_SOCKET
+name=soak
+bins="tests/tools/sync_tool tests/tools/test_pattern"
+. "$(dirname "$0")/bench_env.sh"
 
 pactl load-module module-pipe-source source_name=soak_mic file="$out/mic.fifo" \
     format=float32le rate=48000 channels=2 >/dev/null
@@ -65,16 +39,7 @@ sh "$fixtures/pulse_realtime_sources.sh" "$state/pulse"
     >"$out/sync_tool.log" 2>&1 &
 pids="$pids $!"
 
-printf '[output]\ndirectory = "%s"\n' "$out/rec" >"$out/recd.toml"
-"$build/daemon/recd" --config "$out/recd.toml" >"$out/recd.log" 2>&1 &
-recd=$!
-pids="$pids $recd"
-i=0
-until recctl ping >/dev/null 2>&1; do
-    i=$((i + 1))
-    [ $i -le 100 ] || { echo "soak: recd did not start" >&2; cat "$out/recd.log" >&2; exit 1; }
-    sleep 0.1
-done
+start_recd
 for region in 640x360+0+0 640x360+640+360; do
     recctl --json start --region "$region" --mic-device soak_mic >/dev/null
 done

@@ -27,41 +27,9 @@ while getopts m:b:o: opt; do
 done
 build=$(cd "$build" && pwd)
 out=${out:-$build/bench-sync}
-fixtures=$(cd "$(dirname "$0")/../integration/fixtures" && pwd)
-for bin in daemon/recd client/recctl tests/tools/sync_tool tests/tools/sync_analyze \
-           tests/tools/test_pattern; do
-    [ -x "$build/$bin" ] || { echo "sync_long: $build/$bin is not built" >&2; exit 1; }
-done
-
-rm -rf "$out"
-mkdir -p "$out/rec" "$out/run"
-chmod 700 "$out/run"
-state=$out/state
-recctl() { "$build/client/recctl" "$@"; }
-
-# Everything started here is stopped on any exit, by the pids recorded.
-pids=
-cleanup() {
-    for pid in $pids; do kill "$pid" 2>/dev/null || true; done
-    for pid in $pids; do wait "$pid" 2>/dev/null || true; done
-    sh "$fixtures/pulse_stop.sh" "$state/pulse"
-    sh "$fixtures/xvfb_stop.sh" "$state/xvfb"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-sh "$fixtures/xvfb_start.sh" "$state/xvfb" "$build/tests/tools/test_pattern" 1280x720 >/dev/null
-sh "$fixtures/pulse_start.sh" "$state/pulse" >/dev/null
-DISPLAY=$(cat "$state/xvfb/display")
-PULSE_SERVER=$(cat "$state/pulse/server")
-XDG_RUNTIME_DIR=$out/run
-export DISPLAY PULSE_SERVER XDG_RUNTIME_DIR
-unset RECD_SOCKET
-
-# recd as a user gets it: only the output directory is set.
-printf '[output]\ndirectory = "%s"\n' "$out/rec" >"$out/recd.toml"
-"$build/daemon/recd" --config "$out/recd.toml" >"$out/recd.log" 2>&1 &
-pids="$pids $!"
+name=sync_long
+bins="tests/tools/sync_tool tests/tools/sync_analyze tests/tools/test_pattern"
+. "$(dirname "$0")/bench_env.sh"
 
 # run NAME SKEW X: sink t_NAME, microphone m_NAME fed at 1+SKEW, a 320x240 window at X,0.
 start_run() {
@@ -73,14 +41,9 @@ start_run() {
         --mic-fifo "$out/$1.fifo" --mic-skew "$2" >"$out/sync_tool-$1.log" 2>&1 &
     pids="$pids $!"
 }
+start_recd
 start_run fast 0.001 0
 start_run slow -0.001 320
-i=0
-until recctl ping >/dev/null 2>&1; do
-    i=$((i + 1))
-    [ $i -le 100 ] || { echo "sync_long: recd did not start" >&2; cat "$out/recd.log" >&2; exit 1; }
-    sleep 0.1
-done
 sleep 2  # sync_tool ready
 recctl start --name fast --region 320x240+0+0 --system-device t_fast.monitor --mic-device m_fast
 recctl start --name slow --region 320x240+320+0 --system-device t_slow.monitor --mic-device m_slow

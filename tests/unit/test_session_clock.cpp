@@ -14,7 +14,7 @@ double media(const SessionClock& c, std::chrono::milliseconds at) {
 }
 }  // namespace
 
-TEST_CASE("session clock: media time counts from the epoch; nothing before it", "[clock]") {
+TEST_CASE("session clock: media time counts from the epoch and is nothing before it", "[clock]") {
     SessionClock c;
     CHECK_FALSE(c.media_time(t0));
     c.set_epoch(t0);
@@ -41,7 +41,7 @@ TEST_CASE("session clock: paused spans are cut out and their instants dropped", 
     CHECK(media(c, 10s) == Approx(6.0));  // 10 - 3 - 1
 }
 
-TEST_CASE("session clock: nothing after the stop; the end is the stop's media time", "[clock]") {
+TEST_CASE("session clock: nothing after the stop and the end is the stop's media time", "[clock]") {
     SessionClock c;
     c.set_epoch(t0);
     c.pause(t0 + 1s);

@@ -1,0 +1,50 @@
+# bench_env.sh: what the benchmarks in tests/bench share, sourced by each after it has read its
+# options. Needs: $build (a built tree, absolute), $out (its output directory), $name (for
+# messages), $bins (binaries under $build it needs). Gives: a fresh $out with rec/ and run/, a
+# private Xvfb (the fixture's moving test pattern, 1280x720) and PulseAudio server under
+# $out/state, DISPLAY / PULSE_SERVER / XDG_RUNTIME_DIR exported, $fixtures, recctl(), $pids
+# (every pid added is stopped on exit, with both servers), and start_recd, which starts a recd
+# writing to $out/rec and waits until it answers ($recd: its pid).
+
+fixtures=$(cd "$(dirname "$0")/../integration/fixtures" && pwd)
+for bin in daemon/recd client/recctl $bins; do
+    [ -x "$build/$bin" ] || { echo "$name: $build/$bin is not built" >&2; exit 1; }
+done
+
+rm -rf "$out"
+mkdir -p "$out/rec" "$out/run"
+chmod 700 "$out/run"
+state=$out/state
+recctl() { "$build/client/recctl" "$@"; }
+
+pids=
+cleanup() {
+    for pid in $pids; do kill "$pid" 2>/dev/null || true; done
+    for pid in $pids; do wait "$pid" 2>/dev/null || true; done
+    sh "$fixtures/pulse_stop.sh" "$state/pulse"
+    sh "$fixtures/xvfb_stop.sh" "$state/xvfb"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+sh "$fixtures/xvfb_start.sh" "$state/xvfb" "$build/tests/tools/test_pattern" 1280x720 >/dev/null
+sh "$fixtures/pulse_start.sh" "$state/pulse" >/dev/null
+DISPLAY=$(cat "$state/xvfb/display")
+PULSE_SERVER=$(cat "$state/pulse/server")
+XDG_RUNTIME_DIR=$out/run
+export DISPLAY PULSE_SERVER XDG_RUNTIME_DIR
+unset RECD_SOCKET
+
+# recd as a user gets it: only the output directory is set.
+start_recd() {
+    printf '[output]\ndirectory = "%s"\n' "$out/rec" >"$out/recd.toml"
+    "$build/daemon/recd" --config "$out/recd.toml" >"$out/recd.log" 2>&1 &
+    recd=$!
+    pids="$pids $recd"
+    i=0
+    until recctl ping >/dev/null 2>&1; do
+        i=$((i + 1))
+        [ $i -le 100 ] || { echo "$name: recd did not start" >&2; cat "$out/recd.log" >&2; exit 1; }
+        sleep 0.1
+    done
+}
