@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 
 #include "../common/unique_fd.hpp"
@@ -53,9 +54,13 @@ std::vector<OpenFiles::Unfinished> OpenFiles::recover() {
     std::vector<Unfinished> found;
     std::error_code ec;
     if (dir_.empty() || !fs::is_directory(dir_, ec)) return found;
-    for (const auto& entry : fs::directory_iterator(dir_, ec)) {
+    // Called before this recd notes anything: an entry under its own pid is a predecessor's
+    // that had the same pid (a container's first process, say).
+    for (auto it = fs::directory_iterator(dir_, ec); !ec && it != fs::directory_iterator();
+         it.increment(ec)) {
+        const fs::directory_entry& entry = *it;
         const pid_t pid = owner(entry.path());
-        if (pid == getpid() || running(pid)) continue;
+        if (pid != getpid() && running(pid)) continue;
         Unfinished file;
         file.pid = pid;
         std::getline(std::ifstream(entry.path()), file.file);
@@ -63,7 +68,8 @@ std::vector<OpenFiles::Unfinished> OpenFiles::recover() {
         file.bytes = fs::file_size(file.file, size_ec);
         file.exists = !size_ec;
         if (!file.file.empty()) found.push_back(std::move(file));
-        fs::remove(entry.path(), ec);
+        std::error_code ignored;
+        fs::remove(entry.path(), ignored);
     }
     return found;
 }
@@ -79,8 +85,12 @@ void OpenFiles::add(const std::string& file) {
         ::fsync(fd.get()) != 0) {
         spdlog::warn("cannot note {} as being written in {}: {}", file, dir_.string(),
                      std::strerror(errno));
+        if (fd) ::unlink(entry.c_str());  // half an entry would report a finished file later
         return;
     }
+    // The entry's name is durable too, so that it survives a power loss.
+    if (UniqueFd dir(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)); dir)
+        ::fsync(dir.get());
     entries_[file] = entry;
 }
 

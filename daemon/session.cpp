@@ -339,6 +339,10 @@ void Session::encode_loop() {
         fail(ErrorCode::internal, "unexpected exception while finalizing: " +
                                       exception_message(std::current_exception()));
         state_ = SessionState::failed;
+        try {  // subscribers still learn that it ended
+            events_.publish({{"event", "session_failed"}, {"session", id_}, {"status", status()}});
+        } catch (...) {
+        }
     }
 }
 

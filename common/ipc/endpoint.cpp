@@ -123,13 +123,28 @@ std::optional<NotShared> share_socket_dir(const std::filesystem::path& socket,
     struct stat st {};
     const UniqueFd fd = open_socket_dir(dir, st);
     const mode_t mode = st.st_mode & 0777;
-    if (mode == 0710 && st.st_gid == admin.gid) return std::nullopt;
     if (mode != 0700 && mode != 0710)
         return NotShared{fmt::format("{} is mode {:04o}, not private (0700): recd opens only a "
                                      "private directory to the group",
                                      dir.string(), mode),
                          "give the socket a directory of its own with control.socket or "
                          "--socket (recd creates it)"};
+    // The session's runtime directory holds other programs' sockets (D-Bus, PipeWire, ...), some
+    // loosely moded and safe only because the directory is private: it is never opened to a
+    // group, whatever its mode.
+    if (const char* runtime = std::getenv("XDG_RUNTIME_DIR"); runtime && *runtime) {
+        struct stat rt {};
+        if (stat(runtime, &rt) == 0 && rt.st_dev == st.st_dev && rt.st_ino == st.st_ino) {
+            if (mode != 0700) fchmod(fd.get(), 0700);  // left 0710 by an earlier recd
+            return NotShared{
+                fmt::format("{} is the session's runtime directory ($XDG_RUNTIME_DIR), "
+                            "which recd does not open to a group",
+                            dir.string()),
+                "give the socket a directory of its own with control.socket or "
+                "--socket (recd creates it)"};
+        }
+    }
+    if (mode == 0710 && st.st_gid == admin.gid) return std::nullopt;
     // Whatever failed, a directory that was 0710 (for another group) is left private.
     const auto fail = [&](NotShared why) {
         if (mode != 0700) fchmod(fd.get(), 0700);

@@ -264,10 +264,10 @@ void PulseAudioSource::on_read(size_t) {
     const void* data = nullptr;
     size_t bytes = 0;
     while (stream_ && pa_stream_peek(stream_, &data, &bytes) == 0 && bytes > 0) {
+        flowing_ = true;
         const pa_timing_info* timing = pa_stream_get_timing_info(stream_);
         // A hole (data == nullptr) is skipped: the timeline sees the gap. So is data read before
         // the stream's first snapshot: it cannot be placed.
-        flowing_ = true;
         if (data && anchor_ && timing && !timing->read_index_corrupt) {
             const auto ahead = std::chrono::duration<double>(
                 static_cast<double>(timing->read_index - anchor_->index) / byte_rate);

@@ -213,7 +213,12 @@ void Segmenter::request_split(std::string reason) {
 // take a while, and the pipeline must not wait for them.
 void Segmenter::close_later(std::unique_ptr<Segment> segment, std::string reason) {
     closers_.emplace_back([this, segment = std::shared_ptr<Segment>(std::move(segment)), reason] {
-        close(*segment, reason);
+        // An exception escaping this thread would end recd: the segment is lost, not the rest.
+        try {
+            close(*segment, reason);
+        } catch (const std::exception& e) {
+            spdlog::error("closing {} failed: {}", segment->info.path, e.what());
+        }
     });
 }
 

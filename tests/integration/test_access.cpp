@@ -414,6 +414,18 @@ TEST_CASE(
     open_sandbox_to_others(box);  // for nobody's recd, and for the members' recctl
     const auto mode_of = [](const fs::path& path) { return stat_of(path).st_mode & 07777; };
     {
+        // $XDG_RUNTIME_DIR itself, private as it is, holds other programs' sockets: root's recd
+        // could give it any group, and still leaves it private.
+        box.write_config("preset = \"ultrafast\"\n", "[control]\nadmin_group = \"nogroup\"\n");
+        Recd recd(box);
+        REQUIRE(recd.wait_ready());
+        CHECK(mode_of(box.runtime_dir()) == 0700);
+        CHECK(mode_of(box.socket()) == 0600);
+        CHECK(recd.log().find("is the session's runtime directory ($XDG_RUNTIME_DIR)") !=
+              std::string::npos);
+        CHECK(recd.terminate(SIGTERM, 10s) == 0);
+    }
+    {
         // A directory others may already list is not recd's to change (a home, a shared dir):
         // it stays as it is, the socket 0600.
         box.write_config("preset = \"ultrafast\"\n", "[control]\nadmin_group = \"nogroup\"\n");
@@ -443,7 +455,8 @@ TEST_CASE(
             std::vector<std::string>{"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                                      "--", recd_bin().string(), "--config",
                                      box.config_file().string(), "--socket", box.socket().string()},
-            box.env(), box.new_file("nobody-recd-out"), box.new_file("nobody-recd-err"));
+            env_without_runtime_dir(box), box.new_file("nobody-recd-out"),
+            box.new_file("nobody-recd-err"));
     };
     const auto wait_up = [&](Process& recd) {
         bool up = false;
@@ -505,9 +518,20 @@ TEST_CASE("access: recd warns when a directory above the socket keeps control.ad
     Sandbox box;
     box.write_config("preset = \"ultrafast\"\n", "[control]\nadmin_group = \"nogroup\"\n");
     fs::permissions(box.dir(), fs::perms::owner_all, fs::perm_options::replace);
-    Recd recd(box);
-    REQUIRE(recd.wait_ready());
+    // Not as the session's runtime directory, which recd never opens to a group.
+    Process recd({recd_bin().string(), "--config", box.config_file().string(), "--socket",
+                  box.socket().string()},
+                 env_without_runtime_dir(box), box.new_file("recd-out"), box.new_file("recd-err"));
+    bool up = false;
+    for (int i = 0; i < 100 && !up && recd.running(); ++i) {
+        up = RawClient::pings(box.socket());
+        if (!up) std::this_thread::sleep_for(100ms);
+    }
+    INFO("recd:\n" << recd.err());
+    REQUIRE(up);
     CHECK((stat_of(box.runtime_dir()).st_mode & 07777) == 0710);
-    CHECK(recd.log().find("members of group nogroup cannot reach " + box.socket().string() + ": " +
+    CHECK(recd.err().find("members of group nogroup cannot reach " + box.socket().string() + ": " +
                           box.dir().string() + " is not searchable") != std::string::npos);
+    recd.signal(SIGTERM);
+    CHECK(recd.wait_for(10s) == 0);
 }
