@@ -338,12 +338,8 @@ void Session::encode_loop() {
         // The file may not be final, but the session must end: stop and shutdown wait for it.
         fail(ErrorCode::internal, "unexpected exception while finalizing: " +
                                       exception_message(std::current_exception()));
-        state_ = SessionState::failed;
-        try {  // subscribers still learn that it ended
-            events_.publish({{"event", "session_failed"}, {"session", id_}, {"status", status()}});
-        } catch (...) {
-        }
     }
+    end();
 }
 
 // venc thread: a packet of the current video encoder into the current file.
@@ -388,6 +384,11 @@ bool Session::encode_frame(VideoTimeline& timeline, const VideoFrame& frame) {
     return true;
 }
 
+bool Session::has_error() const {
+    std::lock_guard lock(error_mutex_);
+    return error_.has_value();
+}
+
 void Session::finalize() {
     for (const auto& t : tracks_) {
         t->request_stop();
@@ -398,17 +399,19 @@ void Session::finalize() {
         return error_ ? "failed: " + std::string(to_string(error_->code())) : "stopped";
     }();
     if (!output_->finish(reason)) fail(ErrorCode::output_failed, "a file could not be finalized");
-    const bool failed = [&] {
-        std::lock_guard lock(error_mutex_);
-        return error_.has_value();
-    }();
+    spdlog::info("{}: {} {} ({:.2f} s, {} bytes)", id_, has_error() ? "failed, kept" : "finalized",
+                 output_->current_file(), slots_.load() / static_cast<double>(options_.video.fps),
+                 output_->bytes());
+}
+
+// venc thread, last: the session's final state, and the event saying so, whatever finalize()
+// managed (stop and shutdown wait for the state to leave `stopping`).
+void Session::end() {
+    const bool failed = has_error();
     state_ = failed ? SessionState::failed : SessionState::stopped;
     events_.publish({{"event", failed ? "session_failed" : "session_stopped"},
                      {"session", id_},
                      {"status", status()}});
-    spdlog::info("{}: {} {} ({:.2f} s, {} bytes)", id_, failed ? "failed, kept" : "finalized",
-                 output_->current_file(), slots_.load() / static_cast<double>(options_.video.fps),
-                 output_->bytes());
 }
 
 // venc thread, when the video encoder failed at slot `pts` and the output did not: the

@@ -90,6 +90,8 @@ private:
     void encode_loop();
     bool encode_frame(VideoTimeline& timeline, const VideoFrame& frame);
     void finalize();
+    void end();
+    bool has_error() const;
     void on_file(const ClosedFile& file, bool opened);
     ipc::Json describe() const;
     void fail(ErrorCode code, const std::string& message);
