@@ -1,10 +1,25 @@
-# bench_env.sh: what the benchmarks in tests/bench share, sourced by each after it has read its
-# options. Needs: $build (a built tree, absolute), $out (its output directory), $name (for
-# messages), $bins (binaries under $build it needs). Gives: a fresh $out with rec/ and run/, a
-# private Xvfb (the fixture's moving test pattern, 1280x720) and PulseAudio server under
-# $out/state, DISPLAY / PULSE_SERVER / XDG_RUNTIME_DIR exported, $fixtures, recctl(), $pids
-# (every pid added is stopped on exit, with both servers), and start_recd, which starts a recd
-# writing to $out/rec and waits until it answers ($recd: its pid).
+# bench_env.sh: what the benchmarks in tests/bench share, sourced by each before anything else
+# it does. Needs: $name (for messages), $minutes and $out_name (the defaults of -m and -o), $bins
+# (binaries under the build tree it needs). Reads the caller's options (-m MINUTES, -b BUILD_DIR,
+# -o OUT_DIR; the usage is the caller's "# Usage:" comment). Gives: $minutes, $build (absolute),
+# a fresh $out with rec/ and run/, a private Xvfb (the fixture's moving test pattern, 1280x720)
+# and PulseAudio server under $out/state, DISPLAY / PULSE_SERVER / XDG_RUNTIME_DIR exported,
+# $fixtures, recctl(), $pids (every pid added is stopped on exit, with both servers), and
+# start_recd, which starts a recd writing to $out/rec and waits until it answers ($recd: its
+# pid).
+
+build=build
+out=
+while getopts m:b:o: opt; do
+    case $opt in
+        m) minutes=$OPTARG ;;
+        b) build=$OPTARG ;;
+        o) out=$OPTARG ;;
+        *) sed -n '/^# Usage:/,/^# Targets/s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+    esac
+done
+build=$(cd "$build" && pwd)
+out=${out:-$build/$out_name}
 
 fixtures=$(cd "$(dirname "$0")/../integration/fixtures" && pwd)
 for bin in daemon/recd client/recctl $bins; do

@@ -14,21 +14,10 @@
 # Targets (issue 6): RSS growth below 2 MB/h, no descriptor growth, zero dropped frames.
 set -eu
 
-minutes=60
-build=build
-out=
-while getopts m:b:o: opt; do
-    case $opt in
-        m) minutes=$OPTARG ;;
-        b) build=$OPTARG ;;
-        o) out=$OPTARG ;;
-        *) sed -n 's/^# \{0,1\}//; 10,14p' "$0" >&2; exit 2 ;;
-    esac
-done
-build=$(cd "$build" && pwd)
-out=${out:-$build/bench-soak}
 command -v jq >/dev/null || { echo "soak: jq not found: apt-get install jq" >&2; exit 1; }
 name=soak
+minutes=60          # default of -m
+out_name=bench-soak # default of -o: under the build tree
 bins="tests/tools/sync_tool tests/tools/test_pattern"
 . "$(dirname "$0")/bench_env.sh"
 

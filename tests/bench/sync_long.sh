@@ -14,20 +14,9 @@
 # Targets (issue 3): |mean| <= 15 ms, max |offset| <= 33 ms, |drift| < 1 ms/min.
 set -eu
 
-minutes=30
-build=build
-out=
-while getopts m:b:o: opt; do
-    case $opt in
-        m) minutes=$OPTARG ;;
-        b) build=$OPTARG ;;
-        o) out=$OPTARG ;;
-        *) sed -n 's/^# \{0,1\}//; 9,13p' "$0" >&2; exit 2 ;;
-    esac
-done
-build=$(cd "$build" && pwd)
-out=${out:-$build/bench-sync}
 name=sync_long
+minutes=30          # default of -m
+out_name=bench-sync # default of -o: under the build tree
 bins="tests/tools/sync_tool tests/tools/sync_analyze tests/tools/test_pattern"
 . "$(dirname "$0")/bench_env.sh"
 

@@ -282,6 +282,35 @@ CtlResult recctl(Sandbox& box, const std::vector<std::string>& args, bool json,
     return result;
 }
 
+// ---- EventLog
+
+EventLog::EventLog(Sandbox& box)
+    : process_({recctl_bin().string(), "--json", "events"}, box.env(), box.new_file("events-out"),
+               box.new_file("events-err")) {
+    // Its first line is the reply to subscribe.
+    for (int i = 0; i < 100 && process_.out().empty(); ++i) std::this_thread::sleep_for(20ms);
+}
+
+std::vector<Json> EventLog::lines() const {
+    std::vector<Json> out;
+    std::istringstream text(process_.out());
+    for (std::string line; std::getline(text, line);)
+        out.push_back(Json::parse(line, nullptr, /*allow_exceptions=*/false));
+    return out;
+}
+
+Json EventLog::find(const std::string& kind, const std::string& session,
+                    std::chrono::milliseconds timeout) const {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        for (const Json& e : lines())
+            if (e.is_object() && e.value("event", "") == kind && e.value("session", "") == session)
+                return e;
+        if (std::chrono::steady_clock::now() >= deadline) return nullptr;
+        std::this_thread::sleep_for(50ms);
+    }
+}
+
 // ---- RawClient
 
 RawClient::RawClient(const fs::path& socket) {

@@ -144,6 +144,22 @@ struct CtlResult {
 CtlResult recctl(Sandbox& box, const std::vector<std::string>& args, bool json = true,
                  std::chrono::milliseconds timeout = 30s);
 
+// `recctl --json events` for the rest of the test: the constructor returns once it is subscribed
+// (what happened before is not told); every line it printed so far, parsed, on demand.
+class EventLog {
+public:
+    explicit EventLog(Sandbox& box);
+
+    std::vector<Json> lines() const;  // a line that is not JSON is a discarded value
+    // The first event of `kind` about `session`, waiting up to `timeout` for it; null if none.
+    Json find(const std::string& kind, const std::string& session,
+              std::chrono::milliseconds timeout = 0ms) const;
+    Process& process() { return process_; }
+
+private:
+    Process process_;
+};
+
 // A client speaking raw bytes to recd's socket, for what recctl would never send.
 class RawClient {
 public:

@@ -203,36 +203,62 @@ TEST_CASE("access: a flood of 10,000 hostile messages from 50 clients changes no
     check_recording(check_session_file(stopped), 320, 240, 30);
 }
 
+namespace {
+
+// Lets another user's recd read the sandbox's config.
+void open_sandbox_to_others(const Sandbox& box) {
+    fs::permissions(box.dir(), fs::perms::owner_all | fs::perms::others_exec);
+    fs::permissions(box.config_file(), fs::perms::owner_all | fs::perms::others_read);
+}
+
+// A recd started by hand, as `ids` (setpriv's options, e.g. {"--reuid=65534", ...}; empty: as
+// the test) and without XDG_RUNTIME_DIR (another user's session has its own, or none), with
+// `args` after its config; waits until it answers on `socket` (fails the test otherwise).
+std::unique_ptr<Process> start_recd_as(Sandbox& box, const std::vector<std::string>& ids,
+                                       const fs::path& socket,
+                                       const std::vector<std::string>& args = {}) {
+    std::vector<std::string> argv;
+    if (!ids.empty()) {
+        argv = {"setpriv"};
+        argv.insert(argv.end(), ids.begin(), ids.end());
+        argv.push_back("--");
+    }
+    argv.insert(argv.end(), {recd_bin().string(), "--config", box.config_file().string()});
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::vector<std::string> env;
+    for (const auto& e : box.env())
+        if (e.rfind("XDG_RUNTIME_DIR=", 0) != 0) env.push_back(e);
+    auto recd = std::make_unique<Process>(argv, env, box.new_file("recd-by-hand-out"),
+                                          box.new_file("recd-by-hand-err"));
+    bool up = false;
+    for (int i = 0; i < 100 && !up && recd->running(); ++i) {
+        up = RawClient::pings(socket);
+        if (!up) std::this_thread::sleep_for(100ms);
+    }
+    INFO("recd started by hand:\n" << recd->err());
+    REQUIRE(up);
+    return recd;
+}
+
+}  // namespace
+
 TEST_CASE("access: root reaches another user's recd with recctl --user NAME",
           "[protocol][access]") {
     if (geteuid() != 0) FAIL("this test runs as root: it starts a recd as uid 65534 (nobody)");
     Sandbox box;
     // nobody's recd with nothing set: its socket where a session without systemd has it.
-    fs::permissions(box.dir(), fs::perms::owner_all | fs::perms::others_exec);
-    fs::permissions(box.config_file(), fs::perms::owner_all | fs::perms::others_read);
-    std::vector<std::string> env;
-    for (const auto& e : box.env())
-        if (e.rfind("XDG_RUNTIME_DIR=", 0) != 0) env.push_back(e);
-    Process recd({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--",
-                  recd_bin().string(), "--config", box.config_file().string()},
-                 env, box.new_file("nobody-recd-out"), box.new_file("nobody-recd-err"));
-    const fs::path socket = "/tmp/recd-65534/recd.sock";
-    bool up = false;
-    for (int i = 0; i < 100 && !up; ++i) {
-        up = RawClient::pings(socket);
-        if (!up) std::this_thread::sleep_for(100ms);
-    }
-    INFO("nobody's recd:\n" << recd.err());
-    REQUIRE(up);
+    open_sandbox_to_others(box);
+    const auto recd = start_recd_as(box, {"--reuid=65534", "--regid=65534", "--clear-groups"},
+                                    "/tmp/recd-65534/recd.sock");
     CtlResult ping = recctl(box, {"--user", "nobody", "ping"});
     INFO(ping.describe());
     CHECK(ping.code == 0);
-    CHECK(ping.json["daemon"].value("pid", 0) == recd.pid());
+    CHECK(ping.json["daemon"].value("pid", 0) == recd->pid());
     CtlResult unknown = recctl(box, {"--user", "no-such-user-here", "ping"});
     CHECK(unknown.code == 2);
     CHECK(unknown.err.find("no user named") != std::string::npos);
-    recd.signal(SIGTERM);
-    CHECK(recd.wait_for(10s) == 0);
+    recd->signal(SIGTERM);
+    CHECK(recd->wait_for(10s) == 0);
 }
 
 namespace {
@@ -261,24 +287,9 @@ struct stat stat_of(const fs::path& path) {
     return st;
 }
 
-// The environment for a recd of another user: without XDG_RUNTIME_DIR its socket is where
-// `recctl --user` looks when that user has no /run/user/UID.
-std::vector<std::string> env_without_runtime_dir(const Sandbox& box) {
-    std::vector<std::string> env;
-    for (const auto& e : box.env())
-        if (e.rfind("XDG_RUNTIME_DIR=", 0) != 0) env.push_back(e);
-    return env;
-}
-
 // What recd logs when it lets in the member running as `pid`.
 std::string fmt_member(pid_t pid) {
     return "(pid " + std::to_string(pid) + ") let in: member of admin group nogroup";
-}
-
-// Lets another user's recd read the sandbox's config.
-void open_sandbox_to_others(const Sandbox& box) {
-    fs::permissions(box.dir(), fs::perms::owner_all | fs::perms::others_exec);
-    fs::permissions(box.config_file(), fs::perms::owner_all | fs::perms::others_read);
 }
 
 }  // namespace
@@ -303,17 +314,7 @@ TEST_CASE(
     fs::create_directory(dir);
     REQUIRE(::chown(dir.c_str(), sync_uid, 0) == 0);
     fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace);
-    Process recd({"setpriv", "--reuid=4", "--regid=65534", "--clear-groups", "--",
-                  recd_bin().string(), "--config", box.config_file().string()},
-                 env_without_runtime_dir(box), box.new_file("sync-recd-out"),
-                 box.new_file("sync-recd-err"));
-    bool up = false;
-    for (int i = 0; i < 100 && !up && recd.running(); ++i) {
-        up = RawClient::pings(socket);
-        if (!up) std::this_thread::sleep_for(100ms);
-    }
-    INFO("sync's recd:\n" << recd.err());
-    REQUIRE(up);
+    const auto recd = start_recd_as(box, {"--reuid=4", "--regid=65534", "--clear-groups"}, socket);
     const auto dir_st = stat_of(dir), socket_st = stat_of(socket);
     CHECK((dir_st.st_mode & 07777) == 0710);
     CHECK(dir_st.st_gid == nogroup);
@@ -325,15 +326,15 @@ TEST_CASE(
                                           {"--user", "sync", "status"});
     INFO("member: " << member.describe());
     CHECK(member.code == 0);
-    CHECK(member.json["daemon"].value("pid", 0) == recd.pid());
+    CHECK(member.json["daemon"].value("pid", 0) == recd->pid());
     // A member by its primary group only.
     auto [primary, primary_pid] = recctl_as(
         box, {"--reuid=12346", "--regid=65534", "--clear-groups"}, {"--user", "sync", "ping"});
     INFO("primary: " << primary.describe());
     CHECK(primary.code == 0);
-    CHECK(primary.json["daemon"].value("pid", 0) == recd.pid());
-    CHECK(recd.err().find(fmt_member(member_pid)) != std::string::npos);
-    CHECK(recd.err().find(fmt_member(primary_pid)) != std::string::npos);
+    CHECK(primary.json["daemon"].value("pid", 0) == recd->pid());
+    CHECK(recd->err().find(fmt_member(member_pid)) != std::string::npos);
+    CHECK(recd->err().find(fmt_member(primary_pid)) != std::string::npos);
 
     // Anyone else: the directory does not even let it reach the socket, and recctl says who may.
     const std::vector<std::string> outsider = {"--reuid=12347", "--regid=12347", "--groups=12348"};
@@ -350,10 +351,10 @@ TEST_CASE(
     INFO("outsider, socket opened: " << refused.describe());
     CHECK(refused.code == 1);
     CHECK((refused.out + refused.err).find("PERMISSION_DENIED") != std::string::npos);
-    CHECK(recd.err().find("refused a connection from uid 12347 (pid " +
-                          std::to_string(refused_pid) + ")") != std::string::npos);
-    recd.signal(SIGTERM);
-    CHECK(recd.wait_for(10s) == 0);
+    CHECK(recd->err().find("refused a connection from uid 12347 (pid " +
+                           std::to_string(refused_pid) + ")") != std::string::npos);
+    recd->signal(SIGTERM);
+    CHECK(recd->wait_for(10s) == 0);
     fs::remove_all(dir);
 }
 
@@ -451,20 +452,8 @@ TEST_CASE(
     const std::vector<std::string> adm_member = {"--reuid=12350", "--regid=12350",
                                                  "--groups=" + std::to_string(adm)};
     const auto start_as_nobody = [&] {
-        return std::make_unique<Process>(
-            std::vector<std::string>{"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                                     "--", recd_bin().string(), "--config",
-                                     box.config_file().string(), "--socket", box.socket().string()},
-            env_without_runtime_dir(box), box.new_file("nobody-recd-out"),
-            box.new_file("nobody-recd-err"));
-    };
-    const auto wait_up = [&](Process& recd) {
-        bool up = false;
-        for (int i = 0; i < 100 && !up && recd.running(); ++i) {
-            up = RawClient::pings(box.socket());
-            if (!up) std::this_thread::sleep_for(100ms);
-        }
-        return up;
+        return start_recd_as(box, {"--reuid=65534", "--regid=65534", "--clear-groups"},
+                             box.socket(), {"--socket", box.socket().string()});
     };
     box.write_config("preset = \"ultrafast\"\n", "[control]\nadmin_group = \"adm\"\n");
     fs::remove(box.runtime_dir() / "recd.sock.lock");  // root's, left by the recd above
@@ -475,7 +464,6 @@ TEST_CASE(
         fs::permissions(box.runtime_dir(), fs::perms::owner_all, fs::perm_options::replace);
         auto recd = start_as_nobody();
         INFO("nobody's recd:\n" << recd->err());
-        REQUIRE(wait_up(*recd));
         CHECK(mode_of(box.runtime_dir()) == 0700);
         CHECK(stat_of(box.runtime_dir()).st_gid == 65534);
         CHECK(mode_of(box.socket()) == 0600);
@@ -498,7 +486,6 @@ TEST_CASE(
                         fs::perm_options::replace);
         auto recd = start_as_nobody();
         INFO("nobody's recd:\n" << recd->err());
-        REQUIRE(wait_up(*recd));
         CHECK(mode_of(box.runtime_dir()) == 0700);
         CHECK(mode_of(box.socket()) == 0600);
         CHECK(recd->err().find("is not applied: cannot give the socket " + box.socket().string() +
@@ -519,19 +506,10 @@ TEST_CASE("access: recd warns when a directory above the socket keeps control.ad
     box.write_config("preset = \"ultrafast\"\n", "[control]\nadmin_group = \"nogroup\"\n");
     fs::permissions(box.dir(), fs::perms::owner_all, fs::perm_options::replace);
     // Not as the session's runtime directory, which recd never opens to a group.
-    Process recd({recd_bin().string(), "--config", box.config_file().string(), "--socket",
-                  box.socket().string()},
-                 env_without_runtime_dir(box), box.new_file("recd-out"), box.new_file("recd-err"));
-    bool up = false;
-    for (int i = 0; i < 100 && !up && recd.running(); ++i) {
-        up = RawClient::pings(box.socket());
-        if (!up) std::this_thread::sleep_for(100ms);
-    }
-    INFO("recd:\n" << recd.err());
-    REQUIRE(up);
+    const auto recd = start_recd_as(box, {}, box.socket(), {"--socket", box.socket().string()});
     CHECK((stat_of(box.runtime_dir()).st_mode & 07777) == 0710);
-    CHECK(recd.err().find("members of group nogroup cannot reach " + box.socket().string() + ": " +
-                          box.dir().string() + " is not searchable") != std::string::npos);
-    recd.signal(SIGTERM);
-    CHECK(recd.wait_for(10s) == 0);
+    CHECK(recd->err().find("members of group nogroup cannot reach " + box.socket().string() + ": " +
+                           box.dir().string() + " is not searchable") != std::string::npos);
+    recd->signal(SIGTERM);
+    CHECK(recd->wait_for(10s) == 0);
 }

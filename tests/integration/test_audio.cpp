@@ -7,6 +7,7 @@
 #include <cmath>
 #include <csignal>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <thread>
 
@@ -53,6 +54,41 @@ bool wait_for_track_state(Sandbox& box, const std::string& id, const std::string
         std::this_thread::sleep_for(200ms);
     }
     return false;
+}
+
+// `take_away` makes `track` lose its device or server: status must say "reconnecting" within 5 s;
+// 2 s later `bring_back` returns it, and the track must be "recording" again within `reconnect`.
+// Returns the steady time (steady_seconds) it was brought back.
+double interrupt(Sandbox& box, const std::string& id, const std::string& track,
+                 const std::function<void()>& take_away, const std::function<void()>& bring_back,
+                 std::chrono::milliseconds reconnect) {
+    take_away();
+    Json session;
+    CHECK(wait_for_track_state(box, id, track, "reconnecting", 5s, session));
+    INFO("status while " << track << " is gone: " << session.dump());
+    std::this_thread::sleep_for(2s);
+    bring_back();
+    const double back = steady_seconds();
+    CHECK(wait_for_track_state(box, id, track, "recording", reconnect, session));
+    CAPTURE(steady_seconds() - back);
+    INFO("status after it returned: " << session.dump());
+    return back;
+}
+
+// Stops the 320x240 recording `id` and checks its file: every track in `tracks` is AAC, clean
+// and as long as the picture, and `gap_track` holds at least `min_silence_ms` of filled silence.
+Json stop_after_gap(Sandbox& box, const std::string& id, const std::vector<std::string>& tracks,
+                    const std::string& gap_track, double min_silence_ms) {
+    Json stopped = stop_recording(box, id);
+    VideoReport video = check_session_file(stopped);
+    check_recording(video, 320, 240, 30);
+    AudioReport audio = check_audio(stopped.value("file", ""));
+    INFO(audio.summary());
+    REQUIRE(audio.error.empty());
+    CHECK(audio.file_errors == 0);
+    for (const std::string& track : tracks) check_track(audio, video, track, "aac");
+    CHECK(track_status(stopped, gap_track).value("silence_ms", 0.0) >= min_silence_ms);
+    return stopped;
 }
 
 }  // namespace
@@ -186,27 +222,12 @@ TEST_CASE(
     const double recording_since = steady_seconds();
     std::this_thread::sleep_for(3s);
 
-    devices.unload_mic();
-    Json session;
-    CHECK(wait_for_track_state(box, id, "mic", "reconnecting", 5s, session));
-    INFO("status while the microphone is gone: " << session.dump());
-    std::this_thread::sleep_for(2s);
-    devices.load_mic();
-    const double back_at = steady_seconds() - recording_since;
-    CHECK(wait_for_track_state(box, id, "mic", "recording", 8s, session));
-    INFO("status after it returned: " << session.dump());
+    const double back_at =
+        interrupt(
+            box, id, "mic", [&] { devices.unload_mic(); }, [&] { devices.load_mic(); }, 8s) -
+        recording_since;
     std::this_thread::sleep_for(3s);
-
-    Json stopped = stop_recording(box, id);
-    VideoReport video = check_session_file(stopped);
-    check_recording(video, 320, 240, 30);
-    AudioReport audio = check_audio(stopped.value("file", ""));
-    INFO(audio.summary());
-    REQUIRE(audio.error.empty());
-    CHECK(audio.file_errors == 0);
-    check_track(audio, video, "system", "aac");
-    check_track(audio, video, "mic", "aac");
-    CHECK(track_status(stopped, "mic").value("silence_ms", 0.0) >= 1000);
+    const Json stopped = stop_after_gap(box, id, {"system", "mic"}, "mic", 1000);
 
     // The microphone is heard again after it returned.
     const rec::sync::SyncReport mic = rec::sync::analyze_sync(stopped.value("file", ""), {"mic"});
@@ -296,17 +317,8 @@ TEST_CASE(
     const std::string id = started["id"];
     const double recording_since = steady_seconds();
     std::this_thread::sleep_for(2s);
-
-    pulse.kill();
-    Json session;
-    CHECK(wait_for_track_state(box, id, "system", "reconnecting", 5s, session));
-    INFO("status while the server is gone: " << session.dump());
-    std::this_thread::sleep_for(2s);
-    pulse.start();
-    const double back = steady_seconds();
-    CHECK(wait_for_track_state(box, id, "system", "recording", 5s, session));
-    CAPTURE(steady_seconds() - back);
-    INFO("status after it returned: " << session.dump());
+    interrupt(
+        box, id, "system", [&] { pulse.kill(); }, [&] { pulse.start(); }, 5s);
 
     // Sound and picture together again: flashes and tones on the new server's sink.
     double tool_from = 0;
@@ -315,15 +327,7 @@ TEST_CASE(
         tool_from = tool.start() - recording_since;
         std::this_thread::sleep_for(5s);
     }
-    Json stopped = stop_recording(box, id);
-    VideoReport video = check_session_file(stopped);
-    check_recording(video, 320, 240, 30);
-    AudioReport audio = check_audio(stopped.value("file", ""));
-    INFO(audio.summary());
-    REQUIRE(audio.error.empty());
-    CHECK(audio.file_errors == 0);
-    check_track(audio, video, "system", "aac");
-    CHECK(track_status(stopped, "system").value("silence_ms", 0.0) >= 1500);
+    const Json stopped = stop_after_gap(box, id, {"system"}, "system", 1500);
 
     rec::sync::SyncReport report = rec::sync::analyze_sync(stopped.value("file", ""), {"system"});
     CAPTURE(tool_from);

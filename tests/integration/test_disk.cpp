@@ -4,7 +4,6 @@
 // up to the last write. A private screen of noise makes megabytes a second to fill it quickly.
 #include <catch2/catch.hpp>
 #include <cmath>
-#include <csignal>
 #include <thread>
 
 #include "harness.hpp"
@@ -136,9 +135,7 @@ TEST_CASE("disk guard: a disk that fills up fails the session, the file plays to
                                  .audio(no_audio));
     Recd recd(box);
     REQUIRE(recd.wait_ready());
-    Process events({recctl_bin().string(), "--json", "events"}, box.env(),
-                   box.new_file("events-out"), box.new_file("events-err"));
-    for (int i = 0; i < 100 && events.out().empty(); ++i) std::this_thread::sleep_for(20ms);
+    EventLog events(box);
     Json ended = record_until_it_ends(box, noise);
     INFO("session: " << ended.dump() << "\non the tmpfs: " << listing(disk.dir()));
     CHECK(ended.value("state", "") == "failed");
@@ -146,11 +143,10 @@ TEST_CASE("disk guard: a disk that fills up fails the session, the file plays to
     CHECK(contains(ended["error"].value("message", ""), "No space left"));
     CHECK(recctl(box, {"ping"}).code == 0);
     // Scripts are told without polling: the session_failed event carries the same error.
-    events.signal(SIGINT);
-    events.wait_for(5s);
-    INFO("events:\n" << events.out());
-    CHECK(contains(events.out(), "\"event\":\"session_failed\""));
-    CHECK(contains(events.out(), "\"code\":\"DISK_FULL\""));
+    const Json failed = events.find("session_failed", ended.value("id", ""), 5s);
+    INFO("session_failed event: " << failed.dump());
+    REQUIRE(failed.is_object());
+    CHECK(failed["status"]["error"].value("code", "") == "DISK_FULL");
 
     const fs::path file = ended.value("file", "");
     MediaReport m = check_media(file);

@@ -5,7 +5,6 @@
 // what happened.
 #include <catch2/catch.hpp>
 #include <cmath>
-#include <sstream>
 #include <thread>
 
 #include "harness.hpp"
@@ -86,34 +85,6 @@ private:
     std::unique_ptr<Process> xvfb_;
     std::unique_ptr<Process> pattern_;  // dies with its X server
     std::string number_;
-};
-
-// `recctl events` for the whole test: every line it printed, parsed, once recd is gone.
-class EventLog {
-public:
-    explicit EventLog(Sandbox& box)
-        : process_({recctl_bin().string(), "--json", "events"}, box.env(),
-                   box.new_file("events-out"), box.new_file("events-err")) {
-        // Subscribed once the reply to subscribe is out: what happens before is not told.
-        for (int i = 0; i < 100 && process_.out().empty(); ++i) std::this_thread::sleep_for(20ms);
-    }
-    std::vector<Json> lines() const {
-        std::vector<Json> out;
-        std::istringstream text(process_.out());
-        for (std::string line; std::getline(text, line);)
-            out.push_back(Json::parse(line, nullptr, /*allow_exceptions=*/false));
-        return out;
-    }
-    // The first event of `kind` about `session`; null if none.
-    Json find(const std::string& kind, const std::string& session) const {
-        for (const Json& e : lines())
-            if (e.is_object() && e.value("event", "") == kind && e.value("session", "") == session)
-                return e;
-        return nullptr;
-    }
-
-private:
-    Process process_;
 };
 
 // The first session `recctl list` shows as failed, polled until `timeout`; null if none.
@@ -257,9 +228,9 @@ TEST_CASE(
     CHECK(start_took >= 2.5);
     CHECK(start_took <= 5.0);
     // ...and SIGTERM while one is waiting exits 0 within 5 s all the same.
-    Process pending({recctl_bin().string(), "--json", "start", "--display", x.display(),
-                     "--no-system-audio", "--no-mic"},
-                    box.env(), box.new_file("pending-out"), box.new_file("pending-err"));
+    Process pending(
+        args({recctl_bin().string(), "--json", "start", "--display", x.display()}, no_audio),
+        box.env(), box.new_file("pending-out"), box.new_file("pending-err"));
     std::this_thread::sleep_for(500ms);
     const auto sigterm_sent = Clock::now();
     CHECK(recd.terminate(SIGTERM, 20s) == 0);

@@ -164,7 +164,7 @@ void killed(const std::string& container) {
             REQUIRE(unfinished.size() == 1);
             CHECK(unfinished[0].value("file", "") == file.string());
             CHECK(unfinished[0].value("exists", false));
-            CHECK(unfinished[0].value("bytes", 0) == fs::file_size(file));
+            CHECK(unfinished[0].value("bytes", uintmax_t{0}) == fs::file_size(file));
             CHECK(contains(next.log(), "unfinished recording " + file.string()));
             const CtlResult human = recctl(box, {"status"}, false);
             INFO(human.describe());

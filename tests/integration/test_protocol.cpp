@@ -163,10 +163,7 @@ TEST_CASE("events: `recctl events` prints each session and file event as it happ
     Sandbox box;
     Recd recd(box);
     REQUIRE(recd.wait_ready());
-    Process events({recctl_bin().string(), "--json", "events"}, box.env(),
-                   box.new_file("events-out"), box.new_file("events-err"));
-    // Subscribed once the reply to subscribe is out: what happens before is not told.
-    for (int i = 0; i < 100 && events.out().empty(); ++i) std::this_thread::sleep_for(20ms);
+    EventLog events(box);
     const std::string id = start_recording(box, {"--region", "160x120+0+0"})["id"];
     std::this_thread::sleep_for(1s);
     REQUIRE(recctl(box, {"split", id}).code == 0);
@@ -175,13 +172,12 @@ TEST_CASE("events: `recctl events` prints each session and file event as it happ
     REQUIRE(recctl(box, {"resume", id}).code == 0);
     stop_recording(box, id);
     REQUIRE(recctl(box, {"shutdown"}).code == 0);
-    const auto code = events.wait_for(10s);
-    INFO("recctl events: exit " << code.value_or(-1) << "\n" << events.out() << events.err());
+    const auto code = events.process().wait_for(10s);
+    INFO("recctl events: exit " << code.value_or(-1) << "\n"
+                                << events.process().out() << events.process().err());
     CHECK(code == 0);  // recd went away: the stream ended, not an error
 
-    std::vector<Json> lines;
-    std::istringstream out(events.out());
-    for (std::string line; std::getline(out, line);) lines.push_back(Json::parse(line));
+    const std::vector<Json> lines = events.lines();
     REQUIRE(lines.size() >= 2);
     CHECK(lines[0].value("subscribed", false));  // the reply to subscribe
     std::vector<std::string> kinds;
