@@ -19,8 +19,11 @@ constexpr size_t queue_chunks = 100;
 // With no chunk for this long the source is silent (suspended, reconnecting, server gone)...
 constexpr auto idle_wait = 100ms;
 // ...and the track is filled with silence up to this long before now, which leaves a live
-// source's chunks (a few tens of ms of latency) room to arrive and be placed exactly.
-constexpr auto gap_slack = 250ms;
+// source's chunks room to arrive and be placed exactly: their latency (tens of ms) and a stall of
+// the whole machine, after which they come late but complete (this 2-core VM stalls for ~0.5 s
+// under a parallel build; with 250 ms, the stall's sound was filled as silence, then dropped).
+// The cost: a silent track trails the picture by this much in the muxer's interleaving.
+constexpr auto gap_slack = 1s;
 
 }  // namespace
 

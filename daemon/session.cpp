@@ -356,6 +356,9 @@ bool Session::encode_frame(VideoTimeline& timeline, const VideoFrame& frame) {
         ++skipped_;  // paused, after the stop, or a second grab in one slot
         return true;
     }
+    spdlog::trace("{}: frame at {:.6f} s in slot {} ({:+.3f} ms from it)", id_, media->count(),
+                  slot->pts,
+                  (media->count() - static_cast<double>(slot->pts) / options_.video.fps) * 1000);
     const auto sink = [this](AVPacket& p) { return write_video(p); };
     // One slot (nullptr: the previous picture again). At a planned cut, the first frame at or
     // after it starts the new file, as a keyframe.

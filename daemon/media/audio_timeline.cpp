@@ -31,16 +31,20 @@ AudioTimeline::Placement AudioTimeline::place(double start, int64_t frames, doub
     const double offset = position - start * rate_;  // + : audio would land late
     const double max_step = max_step_seconds * rate_;
     if (!aligned_ || std::abs(offset) > max_step) {
-        // Step to the exact position; the fit starts over (the device may have changed).
+        // Step to the exact position; the fit starts over (the device may have changed). An
+        // overlap longer than the chunk drops all of it and stays unaligned, so the next chunk
+        // steps too: otherwise the rest (under 50 ms after a 60 ms overlap, say) would be left
+        // to the smooth correction, seconds at 1 %, with the sound that far off meanwhile.
         if (offset < 0)
             p.silence = std::llround(-offset);
         else
             p.skip = std::min<int64_t>(frames, std::llround(offset));
         silence_total_ += p.silence;
         smoothed_ = 0;
-        aligned_ = true;
+        aligned_ = p.skip < frames;
         fit_.reset();
         delivered_ = 0;
+        if (!aligned_) return p;
     }
     const double delivered = static_cast<double>(delivered_) / rate_;
     const double dt = static_cast<double>(frames) / rate_;

@@ -18,10 +18,15 @@ using namespace rec::test;
 
 namespace {
 
-// Everything written into a FIFO that this test reads, with the time each read returned.
+// Everything written into a FIFO that this test reads, and when each read ran: the frames so
+// far were all written by the time it returned, and at least those written before it began.
+struct FifoRead {
+    double began, returned;  // steady seconds
+    size_t frames;           // so far
+};
 struct FifoCapture {
-    std::vector<float> samples;                    // interleaved stereo
-    std::vector<std::pair<double, size_t>> reads;  // (steady seconds, frames so far)
+    std::vector<float> samples;  // interleaved stereo
+    std::vector<FifoRead> reads;
 };
 
 FifoCapture read_fifo(int fd, Process& writer, std::chrono::seconds limit) {
@@ -30,6 +35,7 @@ FifoCapture read_fifo(int fd, Process& writer, std::chrono::seconds limit) {
     std::vector<char> pending;
     while (writer.running() && std::chrono::steady_clock::now() < deadline) {
         char buffer[65536];
+        const double began = steady_seconds();
         const ssize_t n = ::read(fd, buffer, sizeof(buffer));
         if (n > 0) {
             pending.insert(pending.end(), buffer, buffer + n);
@@ -38,7 +44,7 @@ FifoCapture read_fifo(int fd, Process& writer, std::chrono::seconds limit) {
             capture.samples.resize(at + whole);
             std::memcpy(capture.samples.data() + at, pending.data(), whole * sizeof(float));
             pending.erase(pending.begin(), pending.begin() + static_cast<long>(whole * 4));
-            capture.reads.emplace_back(steady_seconds(), capture.samples.size() / 2);
+            capture.reads.push_back({began, steady_seconds(), capture.samples.size() / 2});
         }
         std::this_thread::sleep_for(2ms);  // well under the 20 ms the writer lets wait
     }
@@ -75,12 +81,16 @@ TEST_CASE("harness: sync_tool feeds the mic FIFO at the skewed rate with tones a
     const std::string out = tool.output();
     INFO("sync_tool output:\n" << out);
 
-    // Frames arrive at the skewed rate: by each read, those due by then, give or take a chunk
-    // (240 frames) and scheduling.
+    // Frames arrive at the skewed rate: a read finds those due when it began, less the chunk
+    // being captured (240 frames), and none not yet due when it returned; give or take 600
+    // frames of scheduling. Both ends, so that this test's own delays (a busy machine) do not
+    // count against the writer.
     REQUIRE(capture.reads.size() > 10);
-    for (auto [when, frames] : capture.reads) {
-        const double due = (when - tool.start()) * rate;
-        CHECK(std::abs(static_cast<double>(frames) - due) <= 600);
+    for (const FifoRead& r : capture.reads) {
+        const auto frames = static_cast<double>(r.frames);
+        CAPTURE(r.began - tool.start(), r.returned - tool.start(), frames);
+        CHECK(frames >= (r.began - tool.start()) * rate - 240 - 600);
+        CHECK(frames <= (r.returned - tool.start()) * rate + 600);
     }
     // Tones where sync_tool says and where the schedule puts them: silence before, a sine from
     // phase 0 (its second sample is sin(2 pi 1000/48000)).

@@ -9,11 +9,13 @@
 // with ~0.7 ms of noise each has a standard error of ~0.5 ms/min (against ~1 ms/min at one a
 // second), which is what lets a 30 s run judge a 1 ms/min target.
 //
-// Flash: the window jumps from black to white and fades, level(d) = 255 - 5 d/ms, for 40 ms; then
-// stays at 55 until 100 ms; then black. The first frame that shows a flash thus tells by its
+// Flash: the window jumps from black to white and fades, level(d) = 255 - 2.5 d/ms, for 80 ms;
+// then stays at 55 until 100 ms; then black. The first frame that shows a flash thus tells by its
 // brightness how long after the flash it was grabbed: the flash's instant is known to a fraction
 // of a millisecond rather than to a frame (33 ms), which is what makes a drift of 1 ms/min
-// measurable in a 30 s recording.
+// measurable in a 30 s recording. The ramp spans more than two frames at 30 fps so that a grab
+// that comes late (a busy machine: frames 40-50 ms apart) still lands on it: the analysis then
+// measures where the recorder put that picture in time, not how far apart its grabs were.
 //
 // Tone: a 1 kHz full-scale sine from phase 0 for 50 ms, in both channels.
 #include <cmath>
@@ -35,8 +37,8 @@ inline double event_time(int k) {
 }
 
 inline constexpr double ramp_top = 255;        // level at the flash's instant
-inline constexpr double ramp_per_ms = 5;       // levels lost per millisecond
-inline constexpr double ramp_ms = 40;          // length of the ramp; > one frame at 30 fps
+inline constexpr double ramp_per_ms = 2.5;     // levels lost per millisecond
+inline constexpr double ramp_ms = 80;          // length of the ramp; > two frames at 30 fps
 inline constexpr double flash_floor = 55;      // level after the ramp, until flash_seconds
 inline constexpr double timed_min_level = 65;  // below this a level is not on the ramp
 

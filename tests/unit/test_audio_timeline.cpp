@@ -111,6 +111,25 @@ TEST_CASE("audio timeline: a gap over 50 ms becomes silence, an overlap is trimm
     CHECK(p.skip == chunk);
 }
 
+// Silence was filled over a stretch whose samples then arrive after all (the machine stalled):
+// 60 ms of overlap, 20 ms chunks. Every chunk that is wholly covered goes; the one that ends past
+// the written position is trimmed to it exactly, not left 40 ms off for the smooth correction.
+TEST_CASE("audio timeline: an overlap longer than a chunk is trimmed over several chunks",
+          "[audio]") {
+    rec::AudioTimeline t(rate);
+    t.place(0, chunk, 0);
+    const double position = 0.080 * rate;  // written up to 80 ms; samples resume at 20 ms
+    for (double start : {0.020, 0.040}) {
+        INFO("chunk at " << start);
+        const auto p = t.place(start, chunk, position);
+        CHECK(p.skip == chunk);
+    }
+    const auto p = t.place(0.060, chunk, position);
+    CHECK(p.skip == 0.020 * rate);
+    CHECK(p.compensation == 0);
+    CHECK(t.offset_ms() == 0);
+}
+
 TEST_CASE("audio timeline: offsets under 50 ms are corrected smoothly, not stepped", "[audio]") {
     rec::AudioTimeline t(rate);
     t.place(0, chunk, 0);
