@@ -5,7 +5,7 @@
 # a fresh $out with rec/ and run/, a private Xvfb (the fixture's moving test pattern, 1280x720)
 # and PulseAudio server under $out/state, DISPLAY / PULSE_SERVER / XDG_RUNTIME_DIR exported,
 # $fixtures, recctl(), $pids (every pid added is stopped on exit, with both servers), and
-# start_recd, which starts a recd writing to $out/rec and waits until it answers ($recd: its
+# start_recd [VIDEO_LINES], which starts a recd writing to $out/rec and waits until it answers ($recd: its
 # pid).
 
 build=build
@@ -50,9 +50,10 @@ XDG_RUNTIME_DIR=$out/run
 export DISPLAY PULSE_SERVER XDG_RUNTIME_DIR
 unset RECD_SOCKET
 
-# recd as a user gets it: only the output directory is set.
+# recd as a user gets it: only the output directory is set, plus the [video] lines in $1 if any.
 start_recd() {
     printf '[output]\ndirectory = "%s"\n' "$out/rec" >"$out/recd.toml"
+    [ -z "${1:-}" ] || printf '\n[video]\n%s\n' "$1" >>"$out/recd.toml"
     "$build/daemon/recd" --config "$out/recd.toml" >"$out/recd.log" 2>&1 &
     recd=$!
     pids="$pids $recd"

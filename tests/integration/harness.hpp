@@ -81,8 +81,8 @@ public:
 
     // Replaces the config: output directory and fps 30 always, plus `video_extra` lines for
     // the [video] table, then `tables` (e.g. "[audio]\nrequired = true\n"). The default uses
-    // x264's ultrafast preset to keep the suite cheap.
-    void write_config(const std::string& video_extra = "preset = \"ultrafast\"\n",
+    // quality "low" (x264 ultrafast) to keep the suite cheap.
+    void write_config(const std::string& video_extra = "quality = \"low\"\n",
                       const std::string& tables = "");
 
     const fs::path& dir() const { return dir_; }

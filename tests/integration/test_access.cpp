@@ -302,7 +302,7 @@ TEST_CASE(
     "[protocol][access]") {
     if (geteuid() != 0) FAIL("this test runs as root: it starts recd and recctl as other users");
     Sandbox box;
-    box.write_config("preset = \"ultrafast\"\n", "[control]\nadmin_group = \"nogroup\"\n");
+    box.write_config("quality = \"low\"\n", "[control]\nadmin_group = \"nogroup\"\n");
     open_sandbox_to_others(box);
     // recd as "sync" (uid 4, whose primary group is nogroup, 65534, in Debian's base-passwd):
     // a user of its own, so this test and nobody's --user test above may run at once.
@@ -396,7 +396,7 @@ void check_member_refused(Sandbox& box, const fs::path& socket,
 TEST_CASE("access: recd does not start when control.admin_group names no group",
           "[protocol][access]") {
     Sandbox box;
-    box.write_config("preset = \"ultrafast\"\n",
+    box.write_config("quality = \"low\"\n",
                      "[control]\nadmin_group = \"no-such-group-recd-test\"\n");
     Recd recd(box);
     CHECK(recd.process().wait_for(10s) == 1);
@@ -417,7 +417,7 @@ TEST_CASE(
     {
         // $XDG_RUNTIME_DIR itself, private as it is, holds other programs' sockets: root's recd
         // could give it any group, and still leaves it private.
-        box.write_config("preset = \"ultrafast\"\n", "[control]\nadmin_group = \"nogroup\"\n");
+        box.write_config("quality = \"low\"\n", "[control]\nadmin_group = \"nogroup\"\n");
         Recd recd(box);
         REQUIRE(recd.wait_ready());
         CHECK(mode_of(box.runtime_dir()) == 0700);
@@ -429,7 +429,7 @@ TEST_CASE(
     {
         // A directory others may already list is not recd's to change (a home, a shared dir):
         // it stays as it is, the socket 0600.
-        box.write_config("preset = \"ultrafast\"\n", "[control]\nadmin_group = \"nogroup\"\n");
+        box.write_config("quality = \"low\"\n", "[control]\nadmin_group = \"nogroup\"\n");
         fs::permissions(box.runtime_dir(),
                         fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
                             fs::perms::others_read | fs::perms::others_exec,
@@ -455,7 +455,7 @@ TEST_CASE(
         return start_recd_as(box, {"--reuid=65534", "--regid=65534", "--clear-groups"},
                              box.socket(), {"--socket", box.socket().string()});
     };
-    box.write_config("preset = \"ultrafast\"\n", "[control]\nadmin_group = \"adm\"\n");
+    box.write_config("quality = \"low\"\n", "[control]\nadmin_group = \"adm\"\n");
     fs::remove(box.runtime_dir() / "recd.sock.lock");  // root's, left by the recd above
     {
         // nobody is not in adm: it cannot give its private socket directory to that group. A
@@ -503,7 +503,7 @@ TEST_CASE("access: recd warns when a directory above the socket keeps control.ad
     // It can (root may give anything any group), but the sandbox is private: recd starts and
     // warns that members cannot get there.
     Sandbox box;
-    box.write_config("preset = \"ultrafast\"\n", "[control]\nadmin_group = \"nogroup\"\n");
+    box.write_config("quality = \"low\"\n", "[control]\nadmin_group = \"nogroup\"\n");
     fs::permissions(box.dir(), fs::perms::owner_all, fs::perm_options::replace);
     // Not as the session's runtime directory, which recd never opens to a group.
     const auto recd = start_recd_as(box, {}, box.socket(), {"--socket", box.socket().string()});

@@ -192,7 +192,7 @@ TEST_CASE(
     "AUDIO_UNAVAILABLE",
     "[audio]") {
     Sandbox box;
-    box.write_config("preset = \"ultrafast\"\n", "[audio]\nrequired = true\n");
+    box.write_config("quality = \"low\"\n", "[audio]\nrequired = true\n");
     box.set_pulse_server("unix:" + (box.dir() / "nobody-listens.sock").string());
     Recd recd(box);
     REQUIRE(recd.wait_ready());
