@@ -1,12 +1,16 @@
 #include "config.hpp"
 
 #include <fmt/format.h>
+#include <pwd.h>
 #include <toml++/toml.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <regex>
 #include <set>
@@ -91,6 +95,21 @@ public:
             out.push_back(*name);
         }
     }
+    // A list of strings, each accepted by `valid`; `what` says what an item may be.
+    void get(const char* key, std::vector<std::string>& out,
+             const std::function<bool(const std::string&)>& valid, const std::string& what) {
+        auto* node = find(key);
+        if (!node) return;
+        auto* list = node->as_array();
+        if (!list) fail(key, fmt::format("must be a list of {}, got {}", what, text(*node)));
+        out.clear();
+        for (auto& item : *list) {
+            auto value = item.value<std::string>();
+            if (!value || !valid(*value))
+                fail(key, fmt::format("must be a list of {}, got {} in it", what, text(item)));
+            out.push_back(*value);
+        }
+    }
     void get(const char* key, std::optional<int>& out, int min, int max) {
         if (find(key)) {
             int value = 0;
@@ -158,6 +177,8 @@ void read_video(const toml::table& root, const std::string& source, Config& conf
     if (!std::regex_match(v.size, size))
         s.fail("size", "must be \"WxH\" (e.g. \"1280x720\") or \"\", got \"" + v.size + "\"");
     s.get("keyframe_seconds", v.keyframe_seconds, 0.1, 60.0);
+    static constexpr std::array resize_modes{"scale", "new_file"};
+    s.get("on_resize", v.on_resize, resize_modes);
 }
 
 void read_audio(const toml::table& root, const std::string& source, Config& config) {
@@ -172,10 +193,19 @@ void read_audio(const toml::table& root, const std::string& source, Config& conf
     s.get("required", a.required);
 }
 
+// A directory that may hold {user} and no other placeholder (a typo such as {users} would
+// otherwise become a real directory named so).
+void check_directory(Section& s, const char* key, const std::string& directory) {
+    if (expand_user(directory, "").find_first_of("{}") != std::string::npos)
+        s.fail(key, "may hold {user} (the login name) and no other placeholder or brace, got \"" +
+                        directory + "\"");
+}
+
 void read_output(const toml::table& root, const std::string& source, Config& config) {
     Section s(root, "output", source, config);
     auto& o = config.output;
     s.get("directory", o.directory);
+    check_directory(s, "directory", o.directory);
     s.get("file_template", o.file_template);
     // Placeholders only; no '/': a template names a file, never a place outside the directory.
     static const std::regex allowed(
@@ -198,21 +228,53 @@ void read_log(const toml::table& root, const std::string& source, Config& config
     s.get("file", config.log.file);
 }
 
+// A user or group name as /etc/passwd, /etc/group or a directory service (sssd: "domain
+// admins") may hold it: 1..256 characters, no ':' or ',' (passwd(5)'s and group(5)'s
+// separators), no control characters, no blank at either end. Digits alone would look like a
+// uid or gid, which these keys do not take.
+bool valid_account_name(const std::string& name) {
+    static const std::regex account(R"([^\s:,[:cntrl:]]([^:,[:cntrl:]]{0,254}[^\s:,[:cntrl:]])?)");
+    static const std::regex digits(R"(\d+)");
+    return std::regex_match(name, account) && !std::regex_match(name, digits);
+}
+
 void read_control(const toml::table& root, const std::string& source, Config& config) {
     Section s(root, "control", source, config);
     s.get("socket", config.control.socket);
     s.get("admin_group", config.control.admin_group);
-    // A name as /etc/group or a directory service (sssd: "domain admins") may hold it: no ':'
-    // or ',' (group(5)'s separators), no control characters, no blank at either end. Digits
-    // alone would look like a gid, which this key does not take.
-    static const std::regex group(R"(|[^\s:,[:cntrl:]]([^:,[:cntrl:]]{0,254}[^\s:,[:cntrl:]])?)");
-    static const std::regex digits(R"(\d+)");
     const auto& name = config.control.admin_group;
-    if (!std::regex_match(name, group) || std::regex_match(name, digits))
+    if (!name.empty() && !valid_account_name(name))
         s.fail("admin_group",
                "must be the name of a group (not a gid; at most 256 characters, no ':' or ',', "
                "no blank at either end) or \"\" for none, got \"" +
                    name + "\"");
+}
+
+void read_autostart(const toml::table& root, const std::string& source, Config& config) {
+    Section s(root, "autostart", source, config);
+    auto& a = config.autostart;
+    s.get("record", a.record);
+    static const std::string rules = "no ':' or ',', no blank at either end";
+    // "*" (everyone) is for users only: anywhere else it would be a name nobody has.
+    const auto name = [](const std::string& n) { return n != "*" && valid_account_name(n); };
+    s.get(
+        "users", a.users, [](const std::string& n) { return n == "*" || valid_account_name(n); },
+        "user names (not uids; " + rules + ") or \"*\" for everyone");
+    s.get("groups", a.groups, name, "group names (not gids; " + rules + "; no \"*\")");
+    s.get("exclude_users", a.exclude_users, name, "user names (not uids; " + rules + "; no \"*\")");
+    s.get("exclude_groups", a.exclude_groups, name,
+          "group names (not gids; " + rules + "; no \"*\")");
+    s.get("directory", a.directory);
+    check_directory(s, "directory", a.directory);
+    // recd's working directory is wherever the login hook ran: a policy names a real place.
+    if (!a.directory.empty() && a.directory.front() != '/')
+        s.fail("directory", "must be an absolute path (or \"\" for output.directory), got \"" +
+                                a.directory + "\"");
+    if (a.record && a.users.empty() && a.groups.empty())
+        config.warnings.push_back(
+            fmt::format("{}: autostart.record is true but autostart.users and autostart.groups "
+                        "are empty: nobody is recorded at login",
+                        source));
 }
 
 std::string env(const char* name) {
@@ -244,7 +306,7 @@ std::filesystem::path videos_dir() {
 
 bool valid_log_level(const std::string& level) { return contains(log_levels, level); }
 
-Config parse_config(const std::string& text, const std::string& source) {
+Config parse_config(const std::string& text, const std::string& source, bool with_policy) {
     toml::table root;
     try {
         root = toml::parse(text, source);
@@ -254,41 +316,87 @@ Config parse_config(const std::string& text, const std::string& source) {
             fmt::format("{}:{}:{}: {}", source, where.line, where.column, e.description()));
     }
     Config config;
-    static const std::set<std::string> sections{"video", "audio", "output", "log", "control"};
+    static const std::set<std::string> sections{"video", "audio",   "output",
+                                                "log",   "control", "autostart"};
     for (auto& [key, node] : root)
         if (!sections.count(std::string(key.str())))
             config.warnings.push_back(
                 fmt::format("{}: unknown section or key {} ignored", source, key.str()));
+    if (!with_policy && root.contains("autostart"))
+        config.warnings.push_back(fmt::format(
+            "{}: [autostart] ignored: who is recorded at login is the administrator's to say, in "
+            "{}",
+            source, system_config_path.string()));
     read_video(root, source, config);
     read_audio(root, source, config);
     read_output(root, source, config);
     read_log(root, source, config);
     read_control(root, source, config);
+    if (with_policy) read_autostart(root, source, config);
     return config;
 }
 
-Config load_config(const std::string& explicit_path) {
-    std::vector<std::filesystem::path> candidates;
+namespace {
+
+std::optional<std::string> read_text(const std::filesystem::path& path) {
+    std::ifstream in(path);
+    if (!in) return std::nullopt;
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+}  // namespace
+
+Config load_config(const std::string& explicit_path, const std::filesystem::path& system_path) {
     if (!explicit_path.empty()) {
         if (!std::filesystem::exists(explicit_path))
             throw ConfigError("config file " + explicit_path + " does not exist");
-        candidates.push_back(explicit_path);
-    } else {
-        candidates = {config_home() / "recd" / "recd.toml", "/etc/recd/recd.toml"};
+        auto text = read_text(explicit_path);
+        if (!text) throw ConfigError("config file " + explicit_path + " cannot be read");
+        return parse_config(*text, explicit_path);
     }
-    for (const auto& path : candidates) {
-        std::ifstream in(path);
-        if (!in) continue;
-        std::stringstream text;
-        text << in.rdbuf();
-        return parse_config(text.str(), path.string());
+    const auto system_text = read_text(system_path);
+    const auto user_path = config_home() / "recd" / "recd.toml";
+    const auto user_text = read_text(user_path);
+    if (!user_text)
+        return system_text ? parse_config(*system_text, system_path.string()) : Config{};
+    Config config = parse_config(*user_text, user_path.string(), false);
+    // The user's own settings, the administrator's login policy.
+    if (system_text) {
+        Config system = parse_config(*system_text, system_path.string());
+        config.autostart = std::move(system.autostart);
+        config.warnings.insert(config.warnings.end(), system.warnings.begin(),
+                               system.warnings.end());
     }
-    return Config{};
+    return config;
 }
 
 std::filesystem::path output_directory(const OutputConfig& output) {
-    if (!output.directory.empty()) return output.directory;
+    if (!output.directory.empty()) return expand_user(output.directory, login_name());
     return videos_dir() / "recd";
+}
+
+std::string expand_user(std::string text, const std::string& user) {
+    static const std::string placeholder = "{user}";
+    for (size_t at = text.find(placeholder); at != std::string::npos;
+         at = text.find(placeholder, at + user.size()))
+        text.replace(at, placeholder.size(), user);
+    return text;
+}
+
+std::string login_name() {
+    // getpwuid_r: session threads (worker pool) ask too. 16 KiB holds any sane passwd entry.
+    passwd entry{};
+    passwd* found = nullptr;
+    std::vector<char> buffer(16384);
+    getpwuid_r(getuid(), &entry, buffer.data(), buffer.size(), &found);
+    std::string name = found ? found->pw_name : "";
+    for (auto& c : name)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-')
+            c = '_';
+    if (name.empty() || name == "." || name == "..") name = std::to_string(getuid());
+    return name;
 }
 
 }  // namespace rec

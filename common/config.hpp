@@ -19,6 +19,9 @@ struct VideoConfig {
     int bitrate_kbps = 0;           // > 0: average bit rate instead of constant quality
     std::string size;               // "WxH": scale to this size (letterboxed); "": as captured
     double keyframe_seconds = 2.0;  // at most this long between keyframes
+    // When the screen's size changes while the whole screen is recorded: "scale" fits the new
+    // screen into the file's size (letterboxed); "new_file" goes on in a new file at the new size.
+    std::string on_resize = "scale";
 };
 
 struct AudioConfig {
@@ -45,6 +48,23 @@ struct LogConfig {
     std::string file;  // empty: stderr only
 };
 
+// Who is recorded from the moment a graphical login starts (recd --session, run by the login
+// hook and the systemd user unit): the administrator's policy, taken from /etc/recd/recd.toml
+// even when a user has a config of their own (load_config). A user is recorded when `record`
+// is true, the user is named in `users` (or it holds "*") or is a member of a group in
+// `groups`, and is neither named in `exclude_users` nor a member of a group in
+// `exclude_groups`: exclusions win. Names only (not uids or gids); whether they exist is asked
+// when recd starts (daemon/autostart_policy.*).
+struct AutostartConfig {
+    bool record = false;
+    std::vector<std::string> users{"*"};
+    std::vector<std::string> groups;
+    std::vector<std::string> exclude_users;
+    std::vector<std::string> exclude_groups;
+    // Where the login recording goes; may hold {user} (the login name). "": output.directory.
+    std::string directory;
+};
+
 struct ControlConfig {
     std::string socket;  // empty: $XDG_RUNTIME_DIR/recd.sock, else /tmp/recd-<uid>/recd.sock
     // A group whose members are let in like root (recctl --user); empty: none. Only the name is
@@ -58,6 +78,7 @@ struct Config {
     OutputConfig output;
     LogConfig log;
     ControlConfig control;
+    AutostartConfig autostart;
     std::vector<std::string> warnings;  // unknown keys; logged once logging is up
 };
 
@@ -66,15 +87,30 @@ class ConfigError : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-// Parses TOML text; `source` names it in messages. Throws ConfigError.
-Config parse_config(const std::string& text, const std::string& source);
+// Parses TOML text; `source` names it in messages. Throws ConfigError. Without `with_policy`
+// (a user's own file) an [autostart] section is not read, only warned about.
+Config parse_config(const std::string& text, const std::string& source, bool with_policy = true);
 
-// --config PATH if given, else $XDG_CONFIG_HOME/recd/recd.toml (or ~/.config/...), else
-// /etc/recd/recd.toml, else built-in defaults. An explicit path that does not exist is an error.
-Config load_config(const std::string& explicit_path);
+// The administrator's file, read when no --config names one.
+inline const std::filesystem::path system_config_path = "/etc/recd/recd.toml";
 
-// The output directory a config means, with the default filled in.
+// --config PATH if given (everything from it), else $XDG_CONFIG_HOME/recd/recd.toml (or
+// ~/.config/...) with [autostart] from `system_path`, else `system_path`, else built-in
+// defaults. An explicit path that does not exist is an error; so is a wrong value in
+// `system_path` even when the user's file is the one read (its [autostart] applies).
+Config load_config(const std::string& explicit_path,
+                   const std::filesystem::path& system_path = system_config_path);
+
+// The output directory a config means, with the default filled in and {user} replaced by this
+// process's login name.
 std::filesystem::path output_directory(const OutputConfig& output);
+
+// `text` with each {user} replaced by `user`.
+std::string expand_user(std::string text, const std::string& user);
+
+// This process's login name as {user} puts it in paths: characters other than A-Z a-z 0-9
+// . _ - become '_' (a directory service may allow more), and "." or ".." become the uid.
+std::string login_name();
 
 bool valid_log_level(const std::string& level);
 

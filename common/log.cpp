@@ -3,15 +3,25 @@
 #include <pthread.h>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <memory>
+#include <stdexcept>
+
+#include "systemd_journal.hpp"
 
 namespace rec {
 namespace {
 
 thread_local std::string thread_name = "?";  // a thread that did not name itself
+
+// A session log is rotated at 5 MiB and three old ones kept: at info level recd writes a few
+// lines per recording, so that is months of logins, and at most 20 MiB of a user's home.
+constexpr size_t rotate_bytes = 5 * 1024 * 1024;
+constexpr size_t rotated_files = 3;
 
 // Adds %N to spdlog's pattern: the name given with set_thread_name().
 class ThreadNameFlag : public spdlog::custom_flag_formatter {
@@ -25,6 +35,27 @@ public:
     }
 };
 
+// Adds %J: the line's priority as journald reads it at the start of a line ("<4>").
+class JournalPriorityFlag : public spdlog::custom_flag_formatter {
+public:
+    void format(const spdlog::details::log_msg& msg, const std::tm&,
+                spdlog::memory_buf_t& dest) override {
+        const auto text = "<" + std::to_string(journal_priority(msg.level)) + ">";
+        dest.append(text.data(), text.data() + text.size());
+    }
+    std::unique_ptr<custom_flag_formatter> clone() const override {
+        return std::make_unique<JournalPriorityFlag>();
+    }
+};
+
+std::unique_ptr<spdlog::formatter> formatter(const std::string& pattern) {
+    auto f = std::make_unique<spdlog::pattern_formatter>();
+    f->add_flag<ThreadNameFlag>('N').add_flag<JournalPriorityFlag>('J').set_pattern(pattern);
+    return f;
+}
+
+constexpr const char* file_pattern = "%Y-%m-%d %H:%M:%S.%e %^%l%$ [%N] %v";
+
 }  // namespace
 
 void set_thread_name(const std::string& name) {
@@ -32,20 +63,43 @@ void set_thread_name(const std::string& name) {
     pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
 }
 
-void setup_logging(const std::string& level, const std::string& file) {
+void setup_logging(const std::string& level, const LogOutput& output) {
     std::vector<spdlog::sink_ptr> sinks;
-    // Colours only on a terminal: under systemd stderr goes to the journal as plain text.
-    auto err = std::make_shared<spdlog::sinks::stderr_color_sink_mt>(
-        isatty(STDERR_FILENO) ? spdlog::color_mode::automatic : spdlog::color_mode::never);
-    sinks.push_back(err);
-    if (!file.empty()) sinks.push_back(std::make_shared<spdlog::sinks::basic_file_sink_mt>(file));
+    if (output.to_stderr) {
+        // Colours only on a terminal: the journal and files get plain text.
+        auto err = std::make_shared<spdlog::sinks::stderr_color_sink_mt>(
+            isatty(STDERR_FILENO) ? spdlog::color_mode::automatic : spdlog::color_mode::never);
+        err->set_formatter(formatter(output.journal ? "%J%l [%N] %v" : file_pattern));
+        sinks.push_back(err);
+    }
+    if (!output.file.empty())
+        sinks.push_back(std::make_shared<spdlog::sinks::basic_file_sink_mt>(output.file));
+    if (!output.rotating.empty())
+        sinks.push_back(std::make_shared<spdlog::sinks::rotating_file_sink_mt>(
+            output.rotating.string(), rotate_bytes, rotated_files));
+    for (size_t i = output.to_stderr ? 1 : 0; i < sinks.size(); ++i)
+        sinks[i]->set_formatter(formatter(file_pattern));
     auto logger = std::make_shared<spdlog::logger>("recd", sinks.begin(), sinks.end());
-    auto formatter = std::make_unique<spdlog::pattern_formatter>();
-    formatter->add_flag<ThreadNameFlag>('N').set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ [%N] %v");
-    logger->set_formatter(std::move(formatter));
     logger->set_level(spdlog::level::from_str(level));
-    logger->flush_on(spdlog::level::warn);
+    // A log file is read while recd runs (tail -f, a support request): each line of info and
+    // above is written at once. They are a few per recording; trace and debug lines, which can
+    // be many per second, wait for the next one.
+    logger->flush_on(spdlog::level::info);
     spdlog::set_default_logger(logger);
+}
+
+std::filesystem::path session_log_path() {
+    namespace fs = std::filesystem;
+    const char* state = std::getenv("XDG_STATE_HOME");
+    const char* home = std::getenv("HOME");
+    if (!(state && *state) && !(home && *home))
+        throw std::runtime_error("neither XDG_STATE_HOME nor HOME is set");
+    fs::path dir = state && *state ? fs::path(state) : fs::path(home) / ".local" / "state";
+    dir /= "recd";
+    fs::create_directories(dir);
+    // What a session did is the user's business: the XDG base directory spec's 0700.
+    fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace);
+    return dir / "recd.log";
 }
 
 }  // namespace rec

@@ -175,9 +175,25 @@ AudioConfig Dispatcher::audio_options(const Json& body) const {
 
 void Dispatcher::start(const ipc::Request& request, ReplyFn& reply) {
     if (ctx_.shutting_down()) fail(ErrorCode::shutting_down, "recd is shutting down");
-    auto session = sessions_.create(start_options(request.body));
+    launch(start_options(request.body), request.id, reply);
+}
+
+void Dispatcher::start_own(const Json& body, const std::string& directory, ReplyFn reply) {
+    try {
+        if (ctx_.shutting_down()) fail(ErrorCode::shutting_down, "recd is shutting down");
+        auto options = start_options(body);
+        if (!directory.empty()) options.output.directory = directory;
+        launch(std::move(options), nullptr, std::move(reply));
+    } catch (...) {
+        reply(error_reply_for(nullptr, std::current_exception()));
+    }
+}
+
+// Registers the session, starts it on the worker pool and replies once it records (or failed).
+void Dispatcher::launch(SessionOptions options, const Json& id, ReplyFn reply) {
+    auto session = sessions_.create(std::move(options));
     offload([session] { session->start(); },
-            [this, session, id = request.id, reply](std::exception_ptr error) {
+            [this, session, id, reply](std::exception_ptr error) {
                 if (error) {
                     sessions_.remove(session->id());
                     reply(error_reply_for(id, error));

@@ -39,6 +39,10 @@ public:
 
     // `push` sends event lines to the same client later, if it subscribes.
     void handle(std::string_view line, ReplyFn reply, PushFn push);
+    // A recording recd starts by itself (LoginSession's autostart): `body` as a start request's,
+    // `directory` (may hold {user}) instead of output.directory unless empty. `reply` gets what
+    // a client would, on the io thread.
+    void start_own(const ipc::Json& body, const std::string& directory, ReplyFn reply);
 
 private:
     using Handler = void (Dispatcher::*)(const ipc::Request&, ReplyFn&);
@@ -55,6 +59,7 @@ private:
     void encoders(const ipc::Request& request, ReplyFn& reply);
     void shutdown(const ipc::Request& request, ReplyFn& reply);
 
+    void launch(SessionOptions options, const ipc::Json& id, ReplyFn reply);
     SessionOptions start_options(const ipc::Json& body) const;
     VideoConfig video_options(const ipc::Json& body) const;
     AudioConfig audio_options(const ipc::Json& body) const;

@@ -23,11 +23,11 @@ InstanceLock::InstanceLock(const std::filesystem::path& socket) {
     if (!lock_.try_lock()) {
         std::string pid;
         std::ifstream(path) >> pid;  // the holder wrote its pid there
-        throw Error(
-            ErrorCode::output_failed,
+        throw AlreadyRunning(
             fmt::format("another recd{} is already running with socket {} (lock {}): use "
                         "recctl, or stop it with `recctl shutdown`",
-                        pid.empty() ? "" : " (pid " + pid + ")", socket.string(), path.string()));
+                        pid.empty() ? "" : " (pid " + pid + ")", socket.string(), path.string()),
+            pid.empty() ? "" : "pid " + pid);
     }
     const auto text = std::to_string(getpid()) + "\n";
     if (ftruncate(fd_.get(), 0) != 0 || pwrite(fd_.get(), text.data(), text.size(), 0) < 0)

@@ -211,6 +211,20 @@ int Server::run() {
     return 0;
 }
 
+void Server::start_own(ipc::Json body, std::string directory,
+                       std::function<void(std::string)> done) {
+    asio::post(io_, [this, body = std::move(body), directory = std::move(directory),
+                     done = std::move(done)] { dispatcher_.start_own(body, directory, done); });
+}
+
+void Server::end(std::string why) {
+    asio::post(io_, [this, why = std::move(why)] {
+        if (shutting_down_) return;
+        spdlog::info("{}: finalizing every recording, then exiting", why);
+        shutdown([](ipc::Json) {});
+    });
+}
+
 void Server::accept() {
     acceptor_.async_accept([this](boost::system::error_code ec, Local::socket socket) {
         if (ec == asio::error::operation_aborted || shutting_down_) return;
@@ -256,6 +270,7 @@ void Server::shutdown(std::function<void(ipc::Json)> done) {
     shutdown_waiters_.push_back(std::move(done));
     if (shutting_down_) return;
     shutting_down_ = true;
+    for (auto& release : at_shutdown_) release();
     boost::system::error_code ignored;
     acceptor_.close(ignored);
     auto active = sessions_.active();

@@ -30,10 +30,21 @@ public:
            std::optional<ipc::AdminGroup> admin = std::nullopt);
     ~Server();
 
-    // Main thread: serves until SIGINT/SIGTERM/SIGHUP or `shutdown`, then finalizes every
-    // recording.
-    // Returns the process exit code.
+    // Main thread: serves until SIGINT/SIGTERM/SIGHUP, `shutdown` or end(), then finalizes
+    // every recording. Returns the process exit code.
     int run();
+
+    // For what main adds to the io thread before run() (LoginSession and its display watch).
+    boost::asio::io_context& io() { return io_; }
+    // Any thread: a recording recd starts by itself (Dispatcher::start_own); `done` gets the
+    // reply line on the io thread.
+    void start_own(ipc::Json body, std::string directory, std::function<void(std::string)> done);
+    // Any thread: as SIGTERM, with `why` in the log: every recording is finalized, run() returns.
+    void end(std::string why);
+    // Main thread, before run(): `release` runs on the io thread when shutdown begins, so what
+    // main added to the loop (LoginSession's display watch) lets go of it and run() can return
+    // once every recording is final.
+    void at_shutdown(std::function<void()> release) { at_shutdown_.push_back(std::move(release)); }
 
 private:
     void accept();
@@ -59,6 +70,7 @@ private:
     std::set<std::shared_ptr<Connection>> connections_;
     bool shutting_down_ = false;
     std::vector<std::function<void(ipc::Json)>> shutdown_waiters_;
+    std::vector<std::function<void()>> at_shutdown_;
 };
 
 }  // namespace rec

@@ -28,6 +28,21 @@ constexpr size_t video_queue_frames = 6;
 // An encoder that keeps failing after being replaced is not transient: the session ends.
 constexpr int max_encoder_failovers = 3;
 
+// While the venc thread opens a new video encoder at media time `at` (tens of ms, more on a
+// loaded machine) and flushes the old one, the audio past `at` waits for the new file instead of
+// landing in the old one (Segmenter::hold_from). Released by switch_video(), or here when no
+// encoder replaces the old one or something throws.
+class AudioHold {
+public:
+    AudioHold(Segmenter& output, double at) : output_(output) { output_.hold_from(at); }
+    AudioHold(const AudioHold&) = delete;
+    AudioHold& operator=(const AudioHold&) = delete;
+    ~AudioHold() { output_.release_hold(); }
+
+private:
+    Segmenter& output_;
+};
+
 }  // namespace
 
 std::string_view to_string(SessionState state) {
@@ -373,6 +388,10 @@ bool Session::encode_frame(VideoTimeline& timeline, const VideoFrame& frame) {
     bool ok = true;
     for (int64_t i = slot->repeats; ok && i > 0; --i, ++duplicated_)
         ok = encode(nullptr, slot->pts - i);
+    const AVFrame& picture = *frame.frame;
+    if (ok && (picture.width != region_.width || picture.height != region_.height) &&
+        !follow_resize(picture, slot->pts))
+        return false;
     ok = ok && encode(frame.frame.get(), slot->pts);
     // A failed encoder: a new file with another from the failed slot on. A new encoder has no
     // previous picture, so this frame's also stands in for the repeats it had not yet written.
@@ -424,13 +443,7 @@ void Session::end() {
 bool Session::fail_over_encoder(int64_t pts) {
     if (!output_->error().empty() || failovers_ >= max_encoder_failovers) return false;
     const double at = static_cast<double>(pts) / options_.video.fps;
-    // Probing the replacement and flushing the failed encoder take a while (tens of ms, more on
-    // a loaded machine): audio past `at` waits for the new file instead of landing in this one.
-    output_->hold_from(at);
-    struct Release {
-        Segmenter& output;
-        ~Release() { output.release_hold(); }  // no replacement, or an exception
-    } release{*output_};
+    AudioHold hold(*output_, at);
     const std::string failed = encoder_->backend().family;
     const std::string why = encoder_->error();
     std::vector<std::string> order = options_.video.encoder;
@@ -446,19 +459,68 @@ bool Session::fail_over_encoder(int64_t pts) {
         return false;
     }
     ++failovers_;
-    // What the failed encoder still holds (frame threads delay packets by a few frames) belongs
-    // before the cut; an encoder that is truly gone cannot give it, and that is all lost.
-    encoder_->flush([this](AVPacket& p) { return write_video(p); });
     spdlog::warn("{}: video encoder {} failed ({}); a new file goes on with {}", id_, failed, why,
                  choice.encoder->backend().family);
-    output_->switch_video(&choice.encoder->context(), at, "encoder failed");
-    std::unique_ptr<VideoEncoder> old;  // destroyed last, outside the lock
-    std::unique_lock lock(encoder_mutex_);
-    old = std::exchange(encoder_, std::move(choice.encoder));
-    encoder_fallback_reason_ = failed + " failed while recording: " + why;
-    if (!choice.fallback_reason.empty()) encoder_fallback_reason_ += "; " + choice.fallback_reason;
-    lock.unlock();
+    install_encoder(std::move(choice.encoder), at, "encoder failed");
+    {
+        std::lock_guard lock(encoder_mutex_);
+        encoder_fallback_reason_ = failed + " failed while recording: " + why;
+        if (!choice.fallback_reason.empty())
+            encoder_fallback_reason_ += "; " + choice.fallback_reason;
+    }
     publish_encoder_fallback();
+    return true;
+}
+
+// venc thread: `encoder` goes on from media time `at` in a new file. What the old one still
+// holds (frame threads delay packets by a few frames) belongs before the cut; an encoder that
+// is truly gone (failed) cannot give it, and that is all lost.
+void Session::install_encoder(std::unique_ptr<VideoEncoder> encoder, double at,
+                              const std::string& reason) {
+    encoder_->flush([this](AVPacket& p) { return write_video(p); });
+    output_->switch_video(&encoder->context(), at, reason);
+    std::unique_ptr<VideoEncoder> old;  // destroyed last, outside the lock
+    std::lock_guard lock(encoder_mutex_);
+    old = std::exchange(encoder_, std::move(encoder));
+}
+
+// venc thread: the first picture at a new size (X11Screen follows a resized screen when it
+// records all of it). The status's region follows. With on_resize = "new_file" and no fixed
+// output size, an encoder at the new size goes on in a new file from slot `pts`; otherwise the
+// encoder fits the picture into the file's size (VideoEncoder). False (the session failed) when
+// no encoder opens at the new size.
+bool Session::follow_resize(const AVFrame& picture, int64_t pts) {
+    {
+        std::lock_guard lock(encoder_mutex_);
+        region_.width = picture.width;
+        region_.height = picture.height;
+    }
+    const auto& v = options_.video;
+    const bool new_file = v.on_resize == "new_file" && v.size.empty();
+    spdlog::info("{}: the screen is now {}x{}; {}", id_, picture.width, picture.height,
+                 new_file ? "a new file goes on at that size" : "fitted into the file's size");
+    events_.publish({{"event", "screen_resized"},
+                     {"session", id_},
+                     {"width", picture.width},
+                     {"height", picture.height}});
+    if (!new_file) return true;
+    const double at = static_cast<double>(pts) / v.fps;
+    AudioHold hold(*output_, at);
+    // The encoder recording now first: a resize is no reason to change it.
+    std::vector<std::string> order = v.encoder;
+    const std::string current = encoder_->backend().family;
+    std::erase(order, current);
+    order.insert(order.begin(), current);
+    EncoderChoice choice;
+    try {
+        choice = choose_encoder(order, v.codec, options_.strict_encoder, encoder_settings());
+    } catch (const Error& e) {
+        fail(ErrorCode::encoder_unavailable,
+             fmt::format("no video encoder opens at the new screen size {}x{}: {}", picture.width,
+                         picture.height, e.what()));
+        return false;
+    }
+    install_encoder(std::move(choice.encoder), at, "screen resized");
     return true;
 }
 
@@ -489,13 +551,13 @@ ipc::Json Session::status() const {
         {"fps", options_.video.fps},
     };
     if (s != SessionState::starting) {
-        j["region"] = ipc::to_json(region_);
         j["file"] = output_->current_file();
         j["files"] = output_->closed_files();
         j["container"] = options_.output.container;
         j["hooks"] = hooks_->status();
         {
             std::lock_guard lock(encoder_mutex_);
+            j["region"] = ipc::to_json(region_);
             j["encoder"] = encoder_->backend().family;
             j["codec"] = encoder_->backend().codec;
             if (!encoder_fallback_reason_.empty())

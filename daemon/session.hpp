@@ -31,6 +31,7 @@ class VideoEncoder;
 class OpenFiles;
 struct VideoEncoderSettings;
 }  // namespace rec
+struct AVFrame;
 struct AVPacket;
 namespace rec {
 class Segmenter;
@@ -97,6 +98,9 @@ private:
     void fail(ErrorCode code, const std::string& message);
     void fail_encode();
     bool fail_over_encoder(int64_t pts);
+    bool follow_resize(const AVFrame& picture, int64_t pts);
+    void install_encoder(std::unique_ptr<VideoEncoder> encoder, double at,
+                         const std::string& reason);
     bool write_video(AVPacket& packet);
     void publish_encoder_fallback();
     VideoEncoderSettings encoder_settings() const;
@@ -113,7 +117,7 @@ private:
     // Replaced by the venc thread when it fails (fail_over_encoder); other threads read it
     // under encoder_mutex_.
     std::unique_ptr<VideoEncoder> encoder_;
-    mutable std::mutex encoder_mutex_;  // guards encoder_ and encoder_fallback_reason_
+    mutable std::mutex encoder_mutex_;  // guards encoder_, encoder_fallback_reason_, region_
     int failovers_ = 0;                 // venc thread
     std::vector<std::unique_ptr<AudioTrack>> tracks_;
     std::unique_ptr<Segmenter> output_;
@@ -128,8 +132,9 @@ private:
     std::atomic<uint64_t> captured_{0}, encoded_{0}, duplicated_{0}, skipped_{0};
     std::atomic<int64_t> slots_{0};
     std::atomic<int64_t> max_repeats_{0};  // most slots one picture filled: the longest gap
-    // Set by start(), read-only afterwards.
+    // Set by start(); its size follows a resized screen (the venc thread, follow_resize()).
     ipc::Region region_;
+    // Set by start(), read-only afterwards.
     std::string started_utc_;  // ISO 8601, for the sidecar
     int64_t started_steady_ns_ = 0;
     std::string encoder_fallback_reason_;

@@ -104,9 +104,13 @@ X11Screen::X11Screen(const X11Target& target) : wake_(eventfd(0, EFD_CLOEXEC | E
         xcb_disconnect(conn_);  // a constructor that throws gets no destructor
         throw;
     }
-    frame_bytes_ = static_cast<size_t>(region_.width) * region_.height * 4;
-    pool_.reset(av_buffer_pool_init(frame_bytes_ + AV_INPUT_BUFFER_PADDING_SIZE, nullptr));
-    attach_shm();
+    whole_screen_ = !target.region && target.monitor.empty();
+    screen_width_ = screen_->width_in_pixels;
+    screen_height_ = screen_->height_in_pixels;
+    // This connection's own interest in the root window's size (others' are not disturbed).
+    const uint32_t structure = XCB_EVENT_MASK_STRUCTURE_NOTIFY;
+    xcb_change_window_attributes(conn_, screen_->root, XCB_CW_EVENT_MASK, &structure);
+    size_buffers();
     auto* fixes = xcb_get_extension_data(conn_, &xcb_xfixes_id);
     if (fixes && fixes->present) {
         free(xcb_xfixes_query_version_reply(conn_, xcb_xfixes_query_version(conn_, 4, 0), nullptr));
@@ -119,11 +123,7 @@ X11Screen::X11Screen(const X11Target& target) : wake_(eventfd(0, EFD_CLOEXEC | E
 
 X11Screen::~X11Screen() {
     free(image_reply_);
-    if (shm_id_ >= 0) {
-        xcb_shm_detach(conn_, shm_seg_);
-        xcb_flush(conn_);
-        shmdt(shm_data_);
-    }
+    detach_shm();
     if (conn_) xcb_disconnect(conn_);
 }
 
@@ -197,6 +197,24 @@ void X11Screen::choose_region(const X11Target& target) {
     r.width &= ~1;
     r.height &= ~1;
     region_ = r;
+}
+
+// Frame buffers and the shared segment for region_'s size (constructor; vcap thread on a resize).
+// Frames still held downstream keep their old buffers: the pool goes when the last returns.
+void X11Screen::size_buffers() {
+    frame_bytes_ = static_cast<size_t>(region_.width) * region_.height * 4;
+    pool_.reset(av_buffer_pool_init(frame_bytes_ + AV_INPUT_BUFFER_PADDING_SIZE, nullptr));
+    detach_shm();
+    attach_shm();
+}
+
+void X11Screen::detach_shm() {
+    if (shm_id_ < 0) return;
+    xcb_shm_detach(conn_, shm_seg_);
+    xcb_flush(conn_);
+    shmdt(shm_data_);
+    shm_id_ = -1;
+    shm_data_ = nullptr;
 }
 
 void X11Screen::attach_shm() {
@@ -279,10 +297,61 @@ void X11Screen::interrupt() {
     [[maybe_unused]] const auto written = ::write(wake_.get(), &one, sizeof(one));
 }
 
+// vcap thread: the root window's size changes queued on the connection since the last grab.
+GrabStatus X11Screen::follow_screen_size() {
+    int width = screen_width_, height = screen_height_;
+    while (xcb_generic_event_t* event = xcb_poll_for_event(conn_)) {
+        const auto* configure = reinterpret_cast<xcb_configure_notify_event_t*>(event);
+        if ((event->response_type & ~0x80) == XCB_CONFIGURE_NOTIFY &&
+            configure->window == screen_->root) {
+            width = configure->width;
+            height = configure->height;
+        }
+        free(event);
+    }
+    if (width == screen_width_ && height == screen_height_) return GrabStatus::ok;
+    screen_width_ = width;
+    screen_height_ = height;
+    const auto& r = region_;
+    if (!whole_screen_) {
+        if (r.x + r.width <= width && r.y + r.height <= height) {
+            spdlog::info(
+                "X11 capture: the screen is now {}x{}; the region {}x{}+{}+{} is still on "
+                "it",
+                width, height, r.width, r.height, r.x, r.y);
+            return GrabStatus::ok;
+        }
+        return lose(
+            fmt::format("the screen is now {}x{}: the recorded region {}x{}+{}+{} is no "
+                        "longer on it",
+                        width, height, r.width, r.height, r.x, r.y));
+    }
+    region_ = {0, 0, width & ~1, height & ~1};
+    spdlog::info("X11 capture: the screen is now {}x{}; recording all of it", width, height);
+    size_buffers();
+    return GrabStatus::ok;
+}
+
 GrabStatus X11Screen::grab(VideoFrame& out) {
     // What an unexpected exception here (std::bad_alloc, a bug) does, on cue for the tests.
     if (fault::hit("capture_throw"))
         throw std::runtime_error("X11 grab threw: fault injected by RECD_FAULT");
+    // A screen that shrank under a grab refuses it (BadMatch); its ConfigureNotify came before
+    // that error, so the next try knows the new size.
+    for (int tries = 0; tries < 3; ++tries) {
+        bool shrank = false;
+        const GrabStatus status = grab_once(out, shrank);
+        if (!shrank) return status;
+    }
+    return lose("the screen kept changing size under every grab");
+}
+
+// vcap thread: one grab of region_; `shrank`: the server refused it because the screen is now
+// smaller and the caller may try again.
+GrabStatus X11Screen::grab_once(VideoFrame& out, bool& shrank) {
+    shrank = false;
+    if (const GrabStatus followed = follow_screen_size(); followed != GrabStatus::ok)
+        return followed;
     // Ask for the cursor first so its round trip overlaps the image's.
     xcb_xfixes_get_cursor_image_cookie_t cursor_cookie{};
     if (cursor_) cursor_cookie = xcb_xfixes_get_cursor_image(conn_);
@@ -302,6 +371,13 @@ GrabStatus X11Screen::grab(VideoFrame& out) {
         free(error);
         if (cursor_) xcb_discard_reply(conn_, cursor_cookie.sequence);
         if (xcb_connection_has_error(conn_)) return lose("the X server connection was lost");
+        if (code == XCB_MATCH) {  // the screen shrank under the grab?
+            const ipc::Region asked_for = region_;
+            if (const GrabStatus followed = follow_screen_size(); followed != GrabStatus::ok)
+                return followed;
+            shrank = region_ != asked_for;
+            if (shrank) return GrabStatus::ok;
+        }
         return lose(fmt::format("the X server refused the screen grab (X error {})", code));
     }
     FramePtr frame(av_frame_alloc());

@@ -4,6 +4,10 @@
 // a lost X connection is a GrabStatus the session handles, never a process exit. A grab waits
 // for the server's reply in poll(), not in a blocking xcb call, so a hung server (stopped,
 // deadlocked) neither blocks a stop (interrupt()) nor keeps the session waiting forever.
+// The screen may change size while it is recorded (RandR: a remote desktop client resized, a
+// monitor plugged in): the root window's ConfigureNotify says so. A whole-screen capture then
+// grabs the new size (frames change size; the session scales them or starts a new file); a
+// region or monitor is grabbed on as long as it stays on the screen.
 #include <xcb/xcb.h>
 #include <xcb/xfixes.h>
 
@@ -39,7 +43,11 @@ private:
     void connect(const std::string& display);
     void choose_region(const X11Target& target);
     void check_pixel_format();
+    void size_buffers();
     void attach_shm();
+    void detach_shm();
+    GrabStatus follow_screen_size();
+    GrabStatus grab_once(VideoFrame& out, bool& shrank);
     GrabStatus read_image(const uint8_t*& pixels, xcb_generic_error_t** error);
     GrabStatus wait_for_reply(unsigned sequence, void** reply, xcb_generic_error_t** error);
     void draw_cursor(AVFrame& frame, xcb_xfixes_get_cursor_image_cookie_t cookie);
@@ -48,6 +56,8 @@ private:
     xcb_connection_t* conn_ = nullptr;
     xcb_screen_t* screen_ = nullptr;
     ipc::Region region_;
+    bool whole_screen_ = false;  // no region or monitor asked for: follow the screen's size
+    int screen_width_ = 0, screen_height_ = 0;  // as last known
     size_t frame_bytes_ = 0;
     BufferPoolPtr pool_;
     // MIT-SHM segment the server writes each picture into; shm_id_ < 0 means no SHM.

@@ -22,7 +22,8 @@ VideoEncoder::VideoEncoder(const Backend& backend, const VideoEncoderSettings& s
       packet_(av_packet_alloc()),
       keyframe_slots_(std::max<int64_t>(1, std::llround(s.keyframe_seconds * s.fps))) {
     open(s);
-    set_up_conversion(s);
+    input_format_ = s.input;
+    set_up_conversion(s.width, s.height);
 }
 
 void VideoEncoder::open(const VideoEncoderSettings& s) {
@@ -59,17 +60,24 @@ void VideoEncoder::open(const VideoEncoderSettings& s) {
                     fmt::format("{}: {}", backend_.encoder, explain_open_failure(err, log)));
 }
 
-// Fits the capture into the output size, aspect kept, centred (even offsets for 4:2:0).
-void VideoEncoder::set_up_conversion(const VideoEncoderSettings& s) {
+// Fits a capture of width x height into the output size, aspect kept, centred (even offsets for
+// 4:2:0). Called when the encoder opens and again when the capture's size changes (the screen
+// was resized): the frame starts over black, so no border keeps a piece of the old picture.
+void VideoEncoder::set_up_conversion(int width, int height) {
+    input_width_ = width;
+    input_height_ = height;
+    sws_.reset();
+    scaled_.reset();
+    converted_.reset();
     const int out_w = codec_->width, out_h = codec_->height;
     const double scale =
-        std::min(static_cast<double>(out_w) / s.width, static_cast<double>(out_h) / s.height);
-    scaled_width_ = std::min(out_w, static_cast<int>(std::lround(s.width * scale)) & ~1);
-    scaled_height_ = std::min(out_h, static_cast<int>(std::lround(s.height * scale)) & ~1);
+        std::min(static_cast<double>(out_w) / width, static_cast<double>(out_h) / height);
+    scaled_width_ = std::min(out_w, static_cast<int>(std::lround(width * scale)) & ~1);
+    scaled_height_ = std::min(out_h, static_cast<int>(std::lround(height * scale)) & ~1);
     x_ = (out_w - scaled_width_) / 2 & ~1;
     y_ = (out_h - scaled_height_) / 2 & ~1;
-    if (s.input == backend_.input && s.width == out_w && s.height == out_h) return;
-    sws_.reset(sws_getContext(s.width, s.height, s.input, scaled_width_, scaled_height_,
+    if (input_format_ == backend_.input && width == out_w && height == out_h) return;
+    sws_.reset(sws_getContext(width, height, input_format_, scaled_width_, scaled_height_,
                               backend_.input, SWS_BILINEAR, nullptr, nullptr, nullptr));
     if (!sws_)
         throw Error(ErrorCode::encoder_unavailable,
@@ -143,6 +151,14 @@ bool VideoEncoder::encode(const AVFrame* picture, int64_t pts, const PacketSink&
                                  std::string(" threw: fault injected by RECD_FAULT"));
     if (picture) {
         last_.reset();  // lets convert() reuse its buffer
+        if (picture->width != input_width_ || picture->height != input_height_) {
+            try {
+                set_up_conversion(picture->width, picture->height);
+            } catch (const Error& e) {
+                error_ = e.what();
+                return false;
+            }
+        }
         if (sws_ && !convert(*picture)) return false;
         last_.reset(av_frame_clone(sws_ ? converted_.get() : picture));
         if (!last_) {

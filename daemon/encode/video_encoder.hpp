@@ -1,7 +1,8 @@
 #pragma once
 // One video encoder of any backend (backend.hpp) through libavcodec's send/receive API, with
 // the conversion the backend needs: none for NVENC (BGR0 straight in), BGR0 -> 4:2:0 for x264,
-// and scaling (aspect kept, letterboxed) when the output size differs from the capture's.
+// and scaling (aspect kept, letterboxed) when the output size differs from the capture's, which
+// may change from one picture to the next (a resized screen).
 // Built on a worker thread when a session starts, then used only by the session's venc thread.
 #include <functional>
 #include <optional>
@@ -46,13 +47,15 @@ public:
 
 private:
     void open(const VideoEncoderSettings& s);
-    void set_up_conversion(const VideoEncoderSettings& s);
+    void set_up_conversion(int width, int height);
     bool prepare_converted();
     bool convert(const AVFrame& picture);
     bool send(const AVFrame* frame, const PacketSink& sink);
 
     const Backend& backend_;
     CodecContextPtr codec_;
+    AVPixelFormat input_format_ = AV_PIX_FMT_NONE;  // the capture's
+    int input_width_ = 0, input_height_ = 0;        // the capture's size the conversion is for
     SwsContextPtr sws_;  // null when the backend takes the capture as it is
     int scaled_width_ = 0, scaled_height_ = 0, x_ = 0, y_ = 0;  // the picture inside the frame
     FramePtr converted_;                                        // conversion target, reused

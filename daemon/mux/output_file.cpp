@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
-#include <pwd.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -13,6 +12,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "../../common/config.hpp"
 #include "../../common/error.hpp"
 
 namespace rec {
@@ -38,10 +38,8 @@ std::string safe(std::string text) {
 
 }  // namespace
 
-std::string user_name() {
-    const passwd* pw = getpwuid(getuid());
-    return safe(pw ? pw->pw_name : std::to_string(getuid()));
-}
+// One definition of the name for file names and for {user} in directories (common/config).
+std::string user_name() { return login_name(); }
 
 std::string host_name() {
     char host[256] = {};

@@ -22,6 +22,12 @@ constexpr double free_check_seconds = 1.0;
 // the video queue runs a couple of hundred ms behind, and no frame after it was encoded yet.
 constexpr double cut_margin_seconds = 0.3;
 
+// Whether media time `t` is at or past `at`. Both come from integer timestamps over different
+// paths (slot / fps from the session, pts x time base here), which may differ in the last bit:
+// a frame at the very slot of a cut then fell before it, into the old file. A microsecond is far
+// below a sample (20.8 us) or a frame, so nothing truly before a cut is taken for after it.
+bool at_or_after(double t, double at) { return t >= at - 1e-6; }
+
 struct ParametersFree {
     void operator()(AVCodecParameters* p) const { avcodec_parameters_free(&p); }
 };
@@ -79,7 +85,7 @@ bool Segmenter::write(AVPacket& packet, int stream, AVRational time_base) {
     std::unique_lock lock(mutex_);
     if (!streams_[stream].video && packet.pts != AV_NOPTS_VALUE) {
         const double t = packet.pts * av_q2d(time_base);
-        released_.wait(lock, [&] { return !hold_from_ || t < *hold_from_; });
+        released_.wait(lock, [&] { return !hold_from_ || !at_or_after(t, *hold_from_); });
     }
     const bool ok = write_locked(packet, stream, time_base);
     std::optional<ClosedFile> opened = std::exchange(opened_, std::nullopt);
@@ -92,7 +98,7 @@ bool Segmenter::write_locked(AVPacket& packet, int stream, AVRational time_base)
     if (error_) return false;
     const double t = packet.pts == AV_NOPTS_VALUE ? latest_ : packet.pts * av_q2d(time_base);
     latest_ = std::max(latest_, t);
-    if (planned_cut_ && t >= *planned_cut_ && !closing_) {
+    if (planned_cut_ && at_or_after(t, *planned_cut_) && !closing_) {
         if (streams_[stream].video && !(packet.flags & AV_PKT_FLAG_KEY))
             spdlog::warn("a segment starts without a keyframe at {:.3f} s", t);
         try {
@@ -101,7 +107,7 @@ bool Segmenter::write_locked(AVPacket& packet, int stream, AVRational time_base)
             return fail(e.code(), e.what());
         }
     }
-    Segment& target = closing_ && t < current_->info.start ? *closing_ : *current_;
+    Segment& target = closing_ && !at_or_after(t, current_->info.start) ? *closing_ : *current_;
     if (closing_ && &target == current_.get()) closing_->passed[stream] = true;
     // Each file's timestamps start at its cut.
     const auto offset = static_cast<int64_t>(std::llround(target.info.start / av_q2d(time_base)));
@@ -174,11 +180,11 @@ bool Segmenter::keyframe_due(double time) {
     if (!requested_.empty() && !planned_cut_)
         plan_cut(time + cut_margin_seconds, std::exchange(requested_, {}));
     bool due = false;
-    if (keyframe_owed_ && time >= *keyframe_owed_) {  // a cut already made
+    if (keyframe_owed_ && at_or_after(time, *keyframe_owed_)) {  // a cut already made
         keyframe_owed_.reset();
         due = true;
     }
-    if (planned_cut_ && !keyframe_forced_ && time >= *planned_cut_) {
+    if (planned_cut_ && !keyframe_forced_ && at_or_after(time, *planned_cut_)) {
         keyframe_forced_ = true;
         due = true;
     }

@@ -399,43 +399,26 @@ uint64_t Tmpfs::free_bytes() const {
 
 // ---- noise screen
 
-NoiseScreen::NoiseScreen(Sandbox& box, int width, int height) {
+NoiseScreen::NoiseScreen(Sandbox& box, int width, int height)
+    : x_(box, PrivateX::Server::xvfb, std::to_string(width) + "x" + std::to_string(height), false) {
     const std::string size = std::to_string(width) + "x" + std::to_string(height);
-    // -displayfd 1: Xvfb picks a free display and writes its number to stdout once it serves.
-    const fs::path number_file = box.new_file("noise-xvfb-stdout");
-    xvfb_ = std::make_unique<Process>(
-        std::vector<std::string>{"Xvfb", "-displayfd", "1", "-screen", "0", size + "x24",
-                                 "-nolisten", "tcp", "-noreset"},
-        environment_with({}), number_file, box.new_file("noise-xvfb-stderr"));
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (std::chrono::steady_clock::now() < deadline && xvfb_->running()) {
-        std::string number = xvfb_->out();
-        if (!number.empty() && number.back() == '\n') {
-            display_ = ":" + number.substr(0, number.size() - 1);
-            break;
-        }
-        std::this_thread::sleep_for(20ms);
-    }
-    if (display_.empty()) FAIL("private Xvfb did not start: " << xvfb_->err());
     player_ = std::make_unique<Process>(
         std::vector<std::string>{"ffplay", "-loglevel", "error", "-an", "-noborder", "-left", "0",
                                  "-top", "0", "-f", "lavfi", "-i",
                                  "color=c=gray:s=" + size + ":r=30,noise=alls=100:allf=t+u"},
-        environment_with({"DISPLAY=" + display_, "SDL_AUDIODRIVER=dummy"}),
+        environment_with({"DISPLAY=" + display(), "SDL_AUDIODRIVER=dummy"}),
         box.new_file("noise-ffplay-stdout"), box.new_file("noise-ffplay-stderr"));
     // ffplay shows its first picture well within a second; it must still be running then.
     std::this_thread::sleep_for(1s);
     if (!player_->running())
-        FAIL("ffplay (noise on " << display_ << ") exited: " << player_->err());
+        FAIL("ffplay (noise on " << display() << ") exited: " << player_->err());
 }
 
 NoiseScreen::~NoiseScreen() {
-    // SIGTERM, not the Process destructor's SIGKILL: Xvfb then removes its lock and socket.
-    for (Process* p : {player_.get(), xvfb_.get()}) {
-        if (p && p->running()) {
-            p->signal(SIGTERM);
-            p->wait_for(5s);
-        }
+    // SIGTERM, not the Process destructor's SIGKILL (the X server's goes in PrivateX).
+    if (player_ && player_->running()) {
+        player_->signal(SIGTERM);
+        player_->wait_for(5s);
     }
 }
 

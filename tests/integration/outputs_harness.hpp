@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "harness.hpp"
+#include "private_x.hpp"
 
 namespace rec::test {
 
@@ -117,12 +118,11 @@ public:
     NoiseScreen(const NoiseScreen&) = delete;
     NoiseScreen& operator=(const NoiseScreen&) = delete;
     ~NoiseScreen();
-    const std::string& display() const { return display_; }
+    std::string display() const { return x_.display(); }
 
 private:
-    std::unique_ptr<Process> xvfb_;
+    PrivateX x_;
     std::unique_ptr<Process> player_;
-    std::string display_;
 };
 
 }  // namespace rec::test

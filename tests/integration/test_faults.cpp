@@ -9,6 +9,7 @@
 
 #include "harness.hpp"
 #include "outputs_harness.hpp"
+#include "private_x.hpp"
 #include "recording_checks.hpp"
 
 using namespace rec::test;
@@ -23,69 +24,6 @@ std::vector<std::string> args(std::vector<std::string> a, const std::vector<std:
     a.insert(a.end(), more.begin(), more.end());
     return a;
 }
-
-// An X server of this test's own (Xvfb, a free display chosen by -displayfd) showing the moving
-// test pattern, for a fault that must not touch the shared fixture display. kill() SIGKILLs it
-// the way a crashing X server goes: no goodbye to its clients, its socket and lock left behind
-// (removed here, so no later server trips over them). freeze() SIGSTOPs it: a hung server,
-// whose connections stay open and never answer.
-class PrivateX {
-public:
-    explicit PrivateX(Sandbox& box) {
-        xvfb_ = std::make_unique<Process>(
-            std::vector<std::string>{"Xvfb", "-displayfd", "1", "-screen", "0", "640x480x24",
-                                     "-nolisten", "tcp", "-noreset"},
-            environment_with({}), box.new_file("private-xvfb-stdout"),
-            box.new_file("private-xvfb-stderr"));
-        const auto deadline = Clock::now() + 10s;
-        while (Clock::now() < deadline && xvfb_->running() && number_.empty()) {
-            const std::string out = xvfb_->out();
-            if (!out.empty() && out.back() == '\n') number_ = out.substr(0, out.size() - 1);
-            std::this_thread::sleep_for(20ms);
-        }
-        if (number_.empty()) FAIL("private Xvfb did not start: " << xvfb_->err());
-        pattern_ = std::make_unique<Process>(
-            std::vector<std::string>{test_pattern_bin().string(), "--display", display()},
-            environment_with({}), box.new_file("private-pattern-stdout"),
-            box.new_file("private-pattern-stderr"));
-        for (int i = 0; i < 100 && pattern_->out().find("ready") == std::string::npos; ++i)
-            std::this_thread::sleep_for(50ms);
-        if (pattern_->out().find("ready") == std::string::npos)
-            FAIL("test_pattern on " << display() << " not ready: " << pattern_->err());
-    }
-    PrivateX(const PrivateX&) = delete;
-    PrivateX& operator=(const PrivateX&) = delete;
-    ~PrivateX() {
-        if (xvfb_->running()) {
-            xvfb_->signal(SIGCONT);
-            xvfb_->signal(SIGTERM);  // a test that failed before the kill: a clean exit
-            xvfb_->wait_for(5s);
-        }
-        forget_files();
-    }
-
-    std::string display() const { return ":" + number_; }
-
-    void freeze() { xvfb_->signal(SIGSTOP); }
-
-    // SIGKILL; returns once the server is gone.
-    void kill() {
-        xvfb_->signal(SIGKILL);
-        xvfb_->wait_for(5s);
-        forget_files();
-    }
-
-private:
-    void forget_files() {
-        std::error_code ignored;
-        fs::remove("/tmp/.X11-unix/X" + number_, ignored);
-        fs::remove("/tmp/.X" + number_ + "-lock", ignored);
-    }
-
-    std::unique_ptr<Process> xvfb_;
-    std::unique_ptr<Process> pattern_;  // dies with its X server
-    std::string number_;
-};
 
 // The first session `recctl list` shows as failed, polled until `timeout`; null if none.
 Json first_failed(Sandbox& box, std::chrono::milliseconds timeout) {

@@ -42,6 +42,7 @@ void check_defaults(const rec::Config& c) {
     CHECK(c.output.min_free_mb == d.output.min_free_mb);
     CHECK(c.output.on_file_closed == d.output.on_file_closed);
     CHECK(c.video.keyframe_seconds == d.video.keyframe_seconds);
+    CHECK(c.video.on_resize == d.video.on_resize);
     CHECK(c.audio.system == d.audio.system);
     CHECK(c.audio.mic == d.audio.mic);
     CHECK(c.audio.system_device == d.audio.system_device);
@@ -54,6 +55,12 @@ void check_defaults(const rec::Config& c) {
     CHECK(c.log.file == d.log.file);
     CHECK(c.control.socket == d.control.socket);
     CHECK(c.control.admin_group == d.control.admin_group);
+    CHECK(c.autostart.record == d.autostart.record);
+    CHECK(c.autostart.users == d.autostart.users);
+    CHECK(c.autostart.groups == d.autostart.groups);
+    CHECK(c.autostart.exclude_users == d.autostart.exclude_users);
+    CHECK(c.autostart.exclude_groups == d.autostart.exclude_groups);
+    CHECK(c.autostart.directory == d.autostart.directory);
 }
 
 std::string read_file(const std::filesystem::path& path) {
@@ -86,6 +93,7 @@ TEST_CASE("config defaults are the documented ones") {
     CHECK(c.output.min_free_mb == 500);
     CHECK(c.output.on_file_closed.empty());
     CHECK(c.video.keyframe_seconds == 2.0);
+    CHECK(c.video.on_resize == "scale");
     CHECK(c.audio.system);
     CHECK(c.audio.mic);
     CHECK(c.audio.system_device.empty());
@@ -98,6 +106,12 @@ TEST_CASE("config defaults are the documented ones") {
     CHECK(c.log.file.empty());
     CHECK(c.control.socket.empty());
     CHECK(c.control.admin_group.empty());
+    CHECK_FALSE(c.autostart.record);
+    CHECK(c.autostart.users == std::vector<std::string>{"*"});
+    CHECK(c.autostart.groups.empty());
+    CHECK(c.autostart.exclude_users.empty());
+    CHECK(c.autostart.exclude_groups.empty());
+    CHECK(c.autostart.directory.empty());
 }
 
 TEST_CASE("config reads every key") {
@@ -112,6 +126,7 @@ crf = 18
 bitrate_kbps = 4000
 size = "1280x720"
 keyframe_seconds = 0.5
+on_resize = "new_file"
 [audio]
 system = false
 mic = false
@@ -128,6 +143,13 @@ file = "/tmp/recd.log"
 [control]
 socket = "/tmp/r.sock"
 admin_group = "recd-admin"
+[autostart]
+record = true
+users = ["alice", "bob"]
+groups = ["recorded"]
+exclude_users = ["carol"]
+exclude_groups = ["Domain Admins"]
+directory = "/var/lib/recd/{user}/screen"
 )",
                                source);
     CHECK(c.warnings.empty());
@@ -140,6 +162,7 @@ admin_group = "recd-admin"
     CHECK(c.video.bitrate_kbps == 4000);
     CHECK(c.video.size == "1280x720");
     CHECK(c.video.keyframe_seconds == 0.5);
+    CHECK(c.video.on_resize == "new_file");
     CHECK_FALSE(c.audio.system);
     CHECK_FALSE(c.audio.mic);
     CHECK(c.audio.system_device == "s.monitor");
@@ -152,6 +175,12 @@ admin_group = "recd-admin"
     CHECK(c.log.file == "/tmp/recd.log");
     CHECK(c.control.socket == "/tmp/r.sock");
     CHECK(c.control.admin_group == "recd-admin");
+    CHECK(c.autostart.record);
+    CHECK(c.autostart.users == std::vector<std::string>{"alice", "bob"});
+    CHECK(c.autostart.groups == std::vector<std::string>{"recorded"});
+    CHECK(c.autostart.exclude_users == std::vector<std::string>{"carol"});
+    CHECK(c.autostart.exclude_groups == std::vector<std::string>{"Domain Admins"});
+    CHECK(c.autostart.directory == "/var/lib/recd/{user}/screen");
     CHECK(rec::output_directory(c.output) == "/srv/rec");
 }
 
@@ -181,6 +210,7 @@ TEST_CASE("config errors name the file, the key, the value and what is allowed")
         {"[video]\ncrf = 52", {"video.crf", "0..51", "got 52"}},
         {"[video]\nquality = \"ultra\"", {"video.quality", "low, medium, high", "ultra"}},
         {"[video]\nquality = 5", {"video.quality", "string", "5"}},
+        {"[video]\non_resize = \"stretch\"", {"video.on_resize", "scale, new_file", "stretch"}},
         {"[video]\nencoder = [\"vaapi\"]", {"video.encoder", "nvenc, x264", "vaapi"}},
         {"[video]\nencoder = []", {"video.encoder", "list"}},
         {"[video]\nencoder = \"x264\"", {"video.encoder", "list", "x264"}},
@@ -209,6 +239,20 @@ TEST_CASE("config errors name the file, the key, the value and what is allowed")
         {"[control]\nadmin_group = \" adm\"", {"control.admin_group", "blank", " adm"}},
         {"[control]\nadmin_group = \"adm\\n\"", {"control.admin_group", "name of a group"}},
         {"[control]\nadmin_group = [\"adm\"]", {"control.admin_group", "string"}},
+        {"[autostart]\nrecord = \"yes\"", {"autostart.record", "true or false", "yes"}},
+        {"[autostart]\nusers = \"alice\"", {"autostart.users", "list of user names", "alice"}},
+        {"[autostart]\nusers = [\"a:b\"]", {"autostart.users", "\"*\" for everyone", "a:b"}},
+        {"[autostart]\nusers = [1000]", {"autostart.users", "not uids", "1000"}},
+        {"[autostart]\nusers = [\"1000\"]", {"autostart.users", "not uids", "1000"}},
+        {"[autostart]\ngroups = [\"*\"]", {"autostart.groups", "group names", "*"}},
+        {"[autostart]\ngroups = [\" adm\"]", {"autostart.groups", "blank", " adm"}},
+        {"[autostart]\nexclude_users = [\"*\"]", {"autostart.exclude_users", "user names", "*"}},
+        {"[autostart]\nexclude_groups = [\"a,b\"]", {"autostart.exclude_groups", "','", "a,b"}},
+        {"[autostart]\ndirectory = \"rec/{user}\"",
+         {"autostart.directory", "absolute", "rec/{user}"}},
+        {"[autostart]\ndirectory = \"/rec/{users}\"", {"autostart.directory", "{user}", "{users}"}},
+        {"[output]\ndirectory = \"/rec/{date}\"", {"output.directory", "{user}", "/rec/{date}"}},
+        {"[output]\ndirectory = \"/rec/{user\"", {"output.directory", "brace", "/rec/{user"}},
     };
     for (const auto& c : cases) {
         INFO(c.text);
@@ -238,7 +282,7 @@ TEST_CASE("config: control.admin_group takes any plausible group name") {
 }
 
 TEST_CASE("config: a section that is not a table is an error naming it") {
-    for (const char* name : {"video", "output", "log", "control"}) {
+    for (const char* name : {"video", "output", "log", "control", "autostart"}) {
         INFO(name);
         auto message = config_error(std::string(name) + " = 3\n");
         CHECK(message == source + ": " + name + " must be a table ([" + name + "])");
@@ -300,6 +344,90 @@ TEST_CASE("output_directory defaults to $XDG_VIDEOS_DIR/recd") {
         unsetenv("XDG_VIDEOS_DIR");
 }
 
+TEST_CASE("config: {user} in a directory becomes the login name") {
+    CHECK(rec::expand_user("/var/lib/recd/{user}/{user}", "alice") == "/var/lib/recd/alice/alice");
+    CHECK(rec::expand_user("/srv/rec", "alice") == "/srv/rec");
+    const auto me = rec::login_name();
+    CHECK_FALSE(me.empty());
+    CHECK(me.find('/') == std::string::npos);
+    rec::OutputConfig o;
+    o.directory = "/var/lib/recd/{user}";
+    CHECK(rec::output_directory(o) == "/var/lib/recd/" + me);
+}
+
+TEST_CASE("config: autostart.record with nobody to record is a warning") {
+    auto c = rec::parse_config("[autostart]\nrecord = true\nusers = []\n", source);
+    REQUIRE(c.warnings.size() == 1);
+    CHECK(c.warnings[0].find("nobody is recorded") != std::string::npos);
+    CHECK(rec::parse_config("[autostart]\nrecord = true\nusers = []\ngroups = [\"g\"]\n", source)
+              .warnings.empty());
+}
+
+namespace {
+
+// A temporary directory holding a user config (XDG_CONFIG_HOME) and a system config; the
+// environment is restored afterwards.
+struct ConfigDirs {
+    std::filesystem::path root =
+        std::filesystem::temp_directory_path() / ("recd-unit-cfg-" + std::to_string(getpid()));
+    std::filesystem::path system = root / "etc-recd.toml";
+    std::filesystem::path user = root / "config" / "recd" / "recd.toml";
+    std::string saved;
+    bool had = false;
+    ConfigDirs() {
+        std::filesystem::create_directories(user.parent_path());
+        if (const char* old = std::getenv("XDG_CONFIG_HOME")) {
+            saved = old;
+            had = true;
+        }
+        setenv("XDG_CONFIG_HOME", (root / "config").c_str(), 1);
+    }
+    ~ConfigDirs() {
+        if (had)
+            setenv("XDG_CONFIG_HOME", saved.c_str(), 1);
+        else
+            unsetenv("XDG_CONFIG_HOME");
+        std::filesystem::remove_all(root);
+    }
+};
+
+}  // namespace
+
+TEST_CASE("load_config: [autostart] is the administrator's, even beside a user's own file") {
+    ConfigDirs dirs;
+    std::ofstream(dirs.system) << "[video]\nfps = 10\n[autostart]\nrecord = true\n"
+                                  "exclude_users = [\"carol\"]\n";
+    // Without a user file, the system file is the config.
+    auto c = rec::load_config("", dirs.system);
+    CHECK(c.video.fps == 10);
+    CHECK(c.autostart.record);
+    // A user's file replaces the settings, not the policy, and its own [autostart] is ignored.
+    std::ofstream(dirs.user) << "[video]\nfps = 20\n[autostart]\nrecord = false\n";
+    c = rec::load_config("", dirs.system);
+    CHECK(c.video.fps == 20);
+    CHECK(c.autostart.record);
+    CHECK(c.autostart.exclude_users == std::vector<std::string>{"carol"});
+    REQUIRE(c.warnings.size() == 1);
+    CHECK(c.warnings[0].find("[autostart] ignored") != std::string::npos);
+    CHECK(c.warnings[0].rfind(dirs.user.string(), 0) == 0);
+    // No system file: the user's file without a policy, which records nobody.
+    std::filesystem::remove(dirs.system);
+    c = rec::load_config("", dirs.system);
+    CHECK(c.video.fps == 20);
+    CHECK_FALSE(c.autostart.record);
+    // A wrong value in the administrator's file stops recd even when the user has a file.
+    std::ofstream(dirs.system) << "[autostart]\nrecord = 1\n";
+    try {
+        rec::load_config("", dirs.system);
+        FAIL("no ConfigError");
+    } catch (const rec::ConfigError& e) {
+        CHECK(std::string(e.what()).rfind(dirs.system.string() + ": autostart.record", 0) == 0);
+    }
+    // --config names the one file read, policy included.
+    std::ofstream(dirs.user) << "[autostart]\nrecord = true\n";
+    CHECK(rec::load_config(dirs.user.string(), dirs.system).autostart.record);
+}
+
 TEST_CASE("config/recd.toml as shipped equals the built-in defaults") {
     auto c = rec::load_config(shipped_config.string());
     CHECK(c.warnings.empty());
@@ -337,6 +465,7 @@ TEST_CASE("config/recd.toml documents every key with its true default") {
                                          "output.min_free_mb",
                                          "output.on_file_closed",
                                          "video.keyframe_seconds",
+                                         "video.on_resize",
                                          "audio.system",
                                          "audio.mic",
                                          "audio.system_device",
@@ -348,7 +477,13 @@ TEST_CASE("config/recd.toml documents every key with its true default") {
                                          "log.level",
                                          "log.file",
                                          "control.socket",
-                                         "control.admin_group"};
+                                         "control.admin_group",
+                                         "autostart.record",
+                                         "autostart.users",
+                                         "autostart.groups",
+                                         "autostart.exclude_users",
+                                         "autostart.exclude_groups",
+                                         "autostart.directory"};
     CHECK(keys == expected);
     auto c = rec::parse_config(uncommented, shipped_config.string());
     CHECK(c.warnings.empty());
