@@ -12,6 +12,7 @@
 #include <xcb/xfixes.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
@@ -21,6 +22,7 @@
 #include <mutex>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "../../common/error.hpp"
 #include "../../common/log.hpp"
@@ -51,6 +53,12 @@ Reply<T> reply(T* r) {
     return Reply<T>(r, &std::free);
 }
 
+// Connection attempts given up on whose xcb_connect() has not returned yet (their server is
+// hung). Each holds a thread; beyond this many, a start fails at once instead of adding one
+// more (a script retrying a start against a hung server would otherwise pile them up).
+constexpr int max_abandoned_connects = 4;
+std::atomic<int> abandoned_connects{0};
+
 // xcb_connect(), which blocks without limit on a hung server, in a thread of its own: nullptr if
 // it has not returned within connect_timeout. That thread then closes whatever connection it
 // gets, when it gets one, and ends. Called on a worker thread by the X11Screen constructor.
@@ -70,6 +78,7 @@ xcb_connection_t* connect_within_timeout(const std::string& display, int& screen
         std::lock_guard lock(attempt->mutex);
         if (attempt->abandoned) {
             xcb_disconnect(conn);  // the start gave up on it
+            --abandoned_connects;
             return;
         }
         attempt->conn = conn;
@@ -80,16 +89,11 @@ xcb_connection_t* connect_within_timeout(const std::string& display, int& screen
     std::unique_lock lock(attempt->mutex);
     if (!attempt->done_cv.wait_for(lock, connect_timeout, [&] { return attempt->done; })) {
         attempt->abandoned = true;
+        ++abandoned_connects;
         return nullptr;
     }
     screen_number = attempt->screen;
     return attempt->conn;
-}
-
-std::string atom_name(xcb_connection_t* conn, xcb_atom_t atom) {
-    auto r = reply(xcb_get_atom_name_reply(conn, xcb_get_atom_name(conn, atom), nullptr));
-    if (!r) return {};
-    return std::string(xcb_get_atom_name_name(r.get()), xcb_get_atom_name_name_length(r.get()));
 }
 
 }  // namespace
@@ -98,23 +102,32 @@ X11Screen::X11Screen(const X11Target& target) : wake_(eventfd(0, EFD_CLOEXEC | E
     if (!wake_) throw Error(ErrorCode::internal, fmt::format("eventfd: {}", std::strerror(errno)));
     connect(target.display);
     try {
+        // Everything asked below is answered at once by a live server; one hung since the
+        // connection would block these xcb calls forever. So each batch of questions is followed
+        // by a round trip with a time limit, after which their answers are there to take.
+        for (auto* ext : {&xcb_shm_id, &xcb_xfixes_id, &xcb_randr_id})
+            xcb_prefetch_extension_data(conn_, ext);
+        settle();
         check_pixel_format();
         choose_region(target);
+        whole_screen_ = !target.region && target.monitor.empty();
+        screen_width_ = screen_->width_in_pixels;
+        screen_height_ = screen_->height_in_pixels;
+        // This connection's own interest in the root window's size (others' are not disturbed).
+        const uint32_t structure = XCB_EVENT_MASK_STRUCTURE_NOTIFY;
+        xcb_change_window_attributes(conn_, screen_->root, XCB_CW_EVENT_MASK, &structure);
+        size_buffers();
+        auto* fixes = xcb_get_extension_data(conn_, &xcb_xfixes_id);
+        if (fixes && fixes->present) {
+            const auto cookie = xcb_xfixes_query_version(conn_, 4, 0);
+            settle();
+            free(xcb_xfixes_query_version_reply(conn_, cookie, nullptr));
+            cursor_ = true;
+        }
     } catch (...) {
+        detach_shm();
         xcb_disconnect(conn_);  // a constructor that throws gets no destructor
         throw;
-    }
-    whole_screen_ = !target.region && target.monitor.empty();
-    screen_width_ = screen_->width_in_pixels;
-    screen_height_ = screen_->height_in_pixels;
-    // This connection's own interest in the root window's size (others' are not disturbed).
-    const uint32_t structure = XCB_EVENT_MASK_STRUCTURE_NOTIFY;
-    xcb_change_window_attributes(conn_, screen_->root, XCB_CW_EVENT_MASK, &structure);
-    size_buffers();
-    auto* fixes = xcb_get_extension_data(conn_, &xcb_xfixes_id);
-    if (fixes && fixes->present) {
-        free(xcb_xfixes_query_version_reply(conn_, xcb_xfixes_query_version(conn_, 4, 0), nullptr));
-        cursor_ = true;
     }
     spdlog::info("X11 capture of {} region {}x{}+{}+{} ({}, cursor {})", target.display,
                  region_.width, region_.height, region_.x, region_.y,
@@ -128,6 +141,11 @@ X11Screen::~X11Screen() {
 }
 
 void X11Screen::connect(const std::string& display) {
+    if (abandoned_connects >= max_abandoned_connects)
+        throw Error(ErrorCode::display_unavailable,
+                    fmt::format("earlier connections to display \"{}\" are still unanswered "
+                                "(its X server is hung?); not trying again until they end",
+                                display));
     int screen_number = 0;
     conn_ = connect_within_timeout(display, screen_number);
     if (!conn_)
@@ -169,17 +187,26 @@ void X11Screen::choose_region(const X11Target& target) {
     const ipc::Region screen{0, 0, screen_->width_in_pixels, screen_->height_in_pixels};
     ipc::Region r = target.region.value_or(screen);
     if (!target.monitor.empty()) {
-        auto monitors = reply(xcb_randr_get_monitors_reply(
-            conn_, xcb_randr_get_monitors(conn_, screen_->root, 1), nullptr));
+        const auto monitors_cookie = xcb_randr_get_monitors(conn_, screen_->root, 1);
+        settle();
+        auto monitors = reply(xcb_randr_get_monitors_reply(conn_, monitors_cookie, nullptr));
         std::string names;
         bool found = false;
         if (monitors) {
+            std::vector<std::pair<xcb_randr_monitor_info_t*, xcb_get_atom_name_cookie_t>> asked;
             for (auto it = xcb_randr_get_monitors_monitors_iterator(monitors.get()); it.rem;
-                 xcb_randr_monitor_info_next(&it)) {
-                auto name = atom_name(conn_, it.data->name);
+                 xcb_randr_monitor_info_next(&it))
+                asked.emplace_back(it.data, xcb_get_atom_name(conn_, it.data->name));
+            settle();
+            for (auto [monitor, cookie] : asked) {
+                auto atom = reply(xcb_get_atom_name_reply(conn_, cookie, nullptr));
+                const std::string name =
+                    atom ? std::string(xcb_get_atom_name_name(atom.get()),
+                                       xcb_get_atom_name_name_length(atom.get()))
+                         : std::string();
                 names += (names.empty() ? "" : ", ") + name;
                 if (name == target.monitor) {
-                    r = {it.data->x, it.data->y, it.data->width, it.data->height};
+                    r = {monitor->x, monitor->y, monitor->width, monitor->height};
                     found = true;
                 }
             }
@@ -224,7 +251,12 @@ void X11Screen::attach_shm() {
     if (id < 0) return;
     auto* data = static_cast<uint8_t*>(shmat(id, nullptr, 0));
     const uint32_t seg = xcb_generate_id(conn_);
-    auto* err = xcb_request_check(conn_, xcb_shm_attach_checked(conn_, seg, id, false));
+    const auto cookie = xcb_shm_attach_checked(conn_, seg, id, false);
+    xcb_generic_error_t* err = nullptr;
+    if (answered(hung_after))
+        err = xcb_request_check(conn_, cookie);
+    else  // a hung server: the grab that follows finds out and says so
+        err = static_cast<xcb_generic_error_t*>(calloc(1, sizeof(xcb_generic_error_t)));
     // Marked for removal once both sides are attached: the kernel frees it when both detach,
     // even if recd is killed.
     shmctl(id, IPC_RMID, nullptr);
@@ -248,7 +280,7 @@ GrabStatus X11Screen::read_image(const uint8_t*& pixels, xcb_generic_error_t** e
     if (shm_id_ >= 0) {
         auto cookie = xcb_shm_get_image(conn_, screen_->root, r.x, r.y, r.width, r.height, ~0u,
                                         XCB_IMAGE_FORMAT_Z_PIXMAP, shm_seg_, 0);
-        const auto status = wait_for_reply(cookie.sequence, &rep, error);
+        const auto status = wait_for_reply(cookie.sequence, &rep, error, hung_after);
         if (rep) pixels = shm_data_;  // the reply only describes what the server wrote there
         free(rep);
         return status;
@@ -256,27 +288,48 @@ GrabStatus X11Screen::read_image(const uint8_t*& pixels, xcb_generic_error_t** e
     free(std::exchange(image_reply_, nullptr));
     auto cookie = xcb_get_image(conn_, XCB_IMAGE_FORMAT_Z_PIXMAP, screen_->root, r.x, r.y, r.width,
                                 r.height, ~0u);
-    const auto status = wait_for_reply(cookie.sequence, &rep, error);
+    const auto status = wait_for_reply(cookie.sequence, &rep, error, hung_after);
     image_reply_ = static_cast<xcb_get_image_reply_t*>(rep);
     if (image_reply_) pixels = xcb_get_image_data(image_reply_);
     return status;
 }
 
-// vcap thread: xcb_wait_for_reply() without its blocking read, which a hung server would make
-// last forever: poll() the connection and the wake eventfd, then take what came without
-// blocking. `ok` means the reply or an X error arrived (in `reply` or `error`).
-GrabStatus X11Screen::wait_for_reply(unsigned sequence, void** reply, xcb_generic_error_t** error) {
+// Constructor, vcap thread: whether the server answered a round trip within `limit`, i.e. has
+// answered everything asked before it (xcb calls waiting for those answers then return at once).
+bool X11Screen::answered(Clock::duration limit) {
+    void* rep = nullptr;
+    xcb_generic_error_t* error = nullptr;
+    const auto status = wait_for_reply(xcb_get_input_focus(conn_).sequence, &rep, &error, limit);
+    free(rep);
+    free(error);
+    return status == GrabStatus::ok;
+}
+
+// Constructor: answered() within connect_timeout, else DISPLAY_UNAVAILABLE.
+void X11Screen::settle() {
+    if (!answered(connect_timeout))
+        throw Error(ErrorCode::display_unavailable,
+                    fmt::format("the X server accepted the connection, then did not answer for "
+                                "{} s (hung?)",
+                                connect_timeout.count()));
+}
+
+// Constructor, vcap thread: xcb_wait_for_reply() without its blocking read, which a hung server
+// would make last forever: poll() the connection and the wake eventfd, then take what came
+// without blocking. `ok` means the reply or an X error arrived (in `reply` or `error`); `lost`
+// that `limit` passed first.
+GrabStatus X11Screen::wait_for_reply(unsigned sequence, void** reply, xcb_generic_error_t** error,
+                                     Clock::duration limit) {
     xcb_flush(conn_);
     const auto asked = Clock::now();
     pollfd fds[] = {{xcb_get_file_descriptor(conn_), POLLIN, 0}, {wake_.get(), POLLIN, 0}};
     while (!xcb_poll_for_reply(conn_, sequence, reply, error)) {
         if (xcb_connection_has_error(conn_)) return lose("the X server connection was lost");
         const auto waited = Clock::now() - asked;
-        if (waited >= hung_after)
-            return lose(
-                fmt::format("the X server did not answer a screen grab for {} s (hung?)",
-                            std::chrono::duration_cast<std::chrono::seconds>(waited).count()));
-        const auto left = std::chrono::ceil<std::chrono::milliseconds>(hung_after - waited);
+        if (waited >= limit)
+            return lose(fmt::format("the X server did not answer for {:.0f} s (hung?)",
+                                    Seconds(waited).count()));
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(limit - waited);
         if (::poll(fds, 2, static_cast<int>(left.count())) < 0 && errno != EINTR)
             return lose(fmt::format("poll on the X connection: {}", std::strerror(errno)));
         if (fds[1].revents & POLLIN) {

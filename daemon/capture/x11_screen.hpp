@@ -49,7 +49,10 @@ private:
     GrabStatus follow_screen_size();
     GrabStatus grab_once(VideoFrame& out, bool& shrank);
     GrabStatus read_image(const uint8_t*& pixels, xcb_generic_error_t** error);
-    GrabStatus wait_for_reply(unsigned sequence, void** reply, xcb_generic_error_t** error);
+    GrabStatus wait_for_reply(unsigned sequence, void** reply, xcb_generic_error_t** error,
+                              Clock::duration limit);
+    bool answered(Clock::duration limit);
+    void settle();
     void draw_cursor(AVFrame& frame, xcb_xfixes_get_cursor_image_cookie_t cookie);
     GrabStatus lose(std::string why);
 

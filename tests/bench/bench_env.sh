@@ -1,18 +1,24 @@
 # bench_env.sh: what the benchmarks in tests/bench share, sourced by each before anything else
 # it does. Needs: $name (for messages), $minutes and $out_name (the defaults of -m and -o), $bins
-# (binaries under the build tree it needs). Reads the caller's options (-m MINUTES, -b BUILD_DIR,
-# -o OUT_DIR; the usage is the caller's "# Usage:" comment). Gives: $minutes, $build (absolute),
-# a fresh $out with rec/ and run/, a private Xvfb (the fixture's moving test pattern, 1280x720)
-# and PulseAudio server under $out/state, DISPLAY / PULSE_SERVER / XDG_RUNTIME_DIR exported,
-# $fixtures, recctl(), $pids (every pid added is stopped on exit, with both servers), and
-# start_recd [VIDEO_LINES], which starts a recd writing to $out/rec and waits until it answers ($recd: its
-# pid).
+# (binaries under the build tree it needs); may set $screen (default 1280x720), $seconds and $runs
+# (defaults of -s and -r, for a caller that takes them). Reads the caller's options (-m MINUTES,
+# -s SECONDS, -r RUNS, -b BUILD_DIR, -o OUT_DIR; the usage is the caller's "# Usage:" comment).
+# Gives: $minutes, $seconds, $runs, $build (absolute), a fresh $out with rec/ and run/, a private
+# Xvfb (the fixture's moving test pattern, $screen) and PulseAudio server under $out/state,
+# DISPLAY / PULSE_SERVER / XDG_RUNTIME_DIR exported, $fixtures, recctl(), $pids (every pid added
+# is stopped on exit, with both servers), and start_recd [VIDEO_LINES], which starts a recd
+# writing to $out/rec and waits until it answers ($recd: its pid).
 
 build=build
 out=
-while getopts m:b:o: opt; do
+screen=${screen:-1280x720}
+seconds=${seconds:-0}
+runs=${runs:-1}
+while getopts m:s:r:b:o: opt; do
     case $opt in
         m) minutes=$OPTARG ;;
+        s) seconds=$OPTARG ;;
+        r) runs=$OPTARG ;;
         b) build=$OPTARG ;;
         o) out=$OPTARG ;;
         *) sed -n '/^# Usage:/,/^# Targets/s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
@@ -42,7 +48,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-sh "$fixtures/xvfb_start.sh" "$state/xvfb" "$build/tests/tools/test_pattern" 1280x720 >/dev/null
+sh "$fixtures/xvfb_start.sh" "$state/xvfb" "$build/tests/tools/test_pattern" "$screen" >/dev/null
 sh "$fixtures/pulse_start.sh" "$state/pulse" >/dev/null
 DISPLAY=$(cat "$state/xvfb/display")
 PULSE_SERVER=$(cat "$state/pulse/server")
