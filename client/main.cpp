@@ -38,9 +38,9 @@ struct Command {
 Command add_start(CLI::App& app) {
     struct Fields {
         std::string display, region, monitor, name, system_device, mic_device, codec;
-        std::string container, encoder, video_codec, quality, size;
+        std::string container, encoder, video_codec, quality, size, source;
         int fps = 0;
-        bool no_system = false, no_mic = false, strict = false;
+        bool no_system = false, no_mic = false, strict = false, wait = false;
     };
     auto f = std::make_shared<Fields>();
     auto* sub = app.add_subcommand("start", "Start a recording; prints its id and file");
@@ -51,6 +51,14 @@ Command add_start(CLI::App& app) {
     auto* monitor = sub->add_option("--monitor", f->monitor, "record one RandR monitor")
                         ->type_name("NAME")
                         ->excludes(region);
+    auto* source = sub->add_option("--source", f->source,
+                                   "x11 (the screen, default) or shm:NAME (frames another program "
+                                   "publishes in shared memory, e.g. recd-shm-push NAME)")
+                       ->type_name("SOURCE");
+    sub->add_flag("--wait", f->wait,
+                  "shm: start even if the producer is not there yet, and wait for it to come "
+                  "back if it goes away")
+        ->needs(source);
     auto* fps = sub->add_option("--fps", f->fps, "frames per second, 1..240")->type_name("N");
     auto* name =
         sub->add_option("--name", f->name, "name for the session and file")->type_name("NAME");
@@ -85,6 +93,8 @@ Command add_start(CLI::App& app) {
                 if (display->count()) request["display"] = f->display;
                 if (region->count()) request["region"] = f->region;
                 if (monitor->count()) request["monitor"] = f->monitor;
+                if (source->count()) request["source"] = f->source;
+                if (f->wait) request["wait"] = true;
                 if (fps->count()) request["fps"] = f->fps;
                 if (name->count()) request["name"] = f->name;
                 Json audio = Json::object();
@@ -294,7 +304,7 @@ int main(int argc, char** argv) {
         add_plain(app, "encoders", "encoders",
                   "List the video encoders, whether each works here, and why not"),
         add_plain(app, "devices", "devices", "List the audio server's sinks and sources"),
-        add_plain(app, "list", "list", "List sessions: ID NAME STATE DURATION FILE"),
+        add_plain(app, "list", "list", "List sessions: ID NAME STATE SOURCE DURATION FILE"),
         add_plain(app, "ping", "hello", "Check that recd answers; prints its version and pid"),
         add_plain(app, "events", "subscribe",
                   "Print what happens (sessions started, paused, stopped, failed; files opened "

@@ -6,6 +6,14 @@ _recctl_sessions() {
     recctl --json list 2>/dev/null | grep -o '"id":"s[0-9]*"' | cut -d'"' -f4
 }
 
+# The shared-memory rings this user's producers have open, as --source values.
+_recctl_rings() {
+    local ring prefix="/dev/shm/recd-$(id -u)-"
+    for ring in "$prefix"*; do
+        [[ -e $ring ]] && echo "shm:${ring#"$prefix"}"
+    done
+}
+
 _recctl() {
     local cur prev cmd i
     cur=${COMP_WORDS[COMP_CWORD]}
@@ -28,6 +36,7 @@ _recctl() {
         --encoder) COMPREPLY=($(compgen -W "nvenc x264" -- "$cur")); return ;;
         --codec) COMPREPLY=($(compgen -W "h264 hevc" -- "$cur")); return ;;
         --quality) COMPREPLY=($(compgen -W "low medium high" -- "$cur")); return ;;
+        --source) COMPREPLY=($(compgen -W "x11 shm: $(_recctl_rings)" -- "$cur")); return ;;
         --timeout | --display | --region | --monitor | --fps | --name | --size | \
             --system-device | --mic-device) return ;;
     esac
@@ -37,7 +46,7 @@ _recctl() {
     fi
     local options=
     case $cmd in
-        start) options="--display --region --monitor --fps --name --no-system-audio --no-mic
+        start) options="--source --wait --display --region --monitor --fps --name --no-system-audio --no-mic
             --system-device --mic-device --audio-codec --container --encoder --strict --codec
             --quality --size" ;;
         stop) options="--all $(_recctl_sessions)" ;;

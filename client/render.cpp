@@ -78,9 +78,27 @@ std::string bytes(const Json& j, const char* key) {
 std::string frames(const Json& session) {
     auto* counts = field(session, "frames");
     if (!counts) return "?";
-    return fmt::format("{} captured, {} encoded, {} dropped, {} duplicated",
-                       text(*counts, "captured"), text(*counts, "encoded"),
-                       text(*counts, "dropped"), text(*counts, "duplicated"));
+    auto line = fmt::format("{} captured, {} encoded, {} dropped, {} duplicated",
+                            text(*counts, "captured"), text(*counts, "encoded"),
+                            text(*counts, "dropped"), text(*counts, "duplicated"));
+    if (field(*counts, "overwritten")) line += ", " + text(*counts, "overwritten") + " overwritten";
+    return line;
+}
+
+// What a session records: its display, or its shared-memory ring ("shm:cam1").
+std::string source_of(const Json& session) {
+    return field(session, "source") ? text(session, "source") : text(session, "display");
+}
+
+// A shared-memory ring's producer: "live, pid 4242, 640x480 bgra, 8 slots".
+std::string producer_of(const Json& session) {
+    auto* p = field(session, "producer");
+    if (!p) return "?";
+    std::string line = text(*p, "state");
+    if (field(*p, "pid"))
+        line += fmt::format(", pid {}, {}x{} {}, {} slots", text(*p, "pid"), text(*p, "width"),
+                            text(*p, "height"), text(*p, "format"), text(*p, "capacity"));
+    return line;
 }
 
 std::string uptime(const Json& daemon) {
@@ -113,18 +131,21 @@ std::string aligned(const Lines& lines) {
 }
 
 std::string session_block(const Json& s) {
-    Lines lines{
-        {"id", text(s, "id")},
-        {"name", text(s, "name")},
-        {"state", text(s, "state")},
-        {"display", text(s, "display")},
-        {"region", region_of(s, true)},
-        {"fps", text(s, "fps")},
-        {"file", text(s, "file")},
-        {"encoder", text(s, "encoder") + " " + text(s, "codec") + " in " + text(s, "container")},
-        {"duration", seconds(s, "duration")},
-        {"frames", frames(s)},
-        {"bytes", bytes(s, "bytes")}};
+    Lines lines{{"id", text(s, "id")}, {"name", text(s, "name")}, {"state", text(s, "state")}};
+    if (field(s, "source"))
+        lines.insert(lines.end(), {{"source", text(s, "source")},
+                                   {"producer", producer_of(s)},
+                                   {"size", region_of(s, false)}});
+    else
+        lines.insert(lines.end(),
+                     {{"display", text(s, "display")}, {"region", region_of(s, true)}});
+    lines.insert(lines.end(), {{"fps", text(s, "fps")},
+                               {"file", text(s, "file")},
+                               {"encoder", text(s, "encoder") + " " + text(s, "codec") + " in " +
+                                               text(s, "container")},
+                               {"duration", seconds(s, "duration")},
+                               {"frames", frames(s)},
+                               {"bytes", bytes(s, "bytes")}});
     if (auto* tracks = field(s, "audio"); tracks && tracks->is_array()) {
         for (auto& t : *tracks)
             lines.emplace_back(
@@ -155,7 +176,8 @@ std::string session_block(const Json& s) {
 
 // "file  duration" as stop prints it; a failed session says why.
 std::string file_line(const Json& s) {
-    auto line = text(s, "file") + "  " + seconds(s, "duration");
+    auto line = field(s, "file") ? text(s, "file") + "  " + seconds(s, "duration")
+                                 : text(s, "id") + ": no file (its source never came)";
     if (auto error = error_of(s); !error.empty())
         line += "  (" + text(s, "state") + ": " + error + ")";
     return line + "\n";
@@ -172,6 +194,9 @@ std::string file_lines(const Json& reply) {
 std::string render_start(const Json& reply) {
     auto* s = field(reply, "session");
     if (!s) return "started\n";
+    if (text(*s, "state") == "waiting")
+        return fmt::format("{} waiting for {}: recording starts when its producer does\n",
+                           text(*s, "id"), source_of(*s));
     return fmt::format("{} {} to {} ({}, {} @ {} fps)\n", text(*s, "id"), text(*s, "state"),
                        text(*s, "file"), text(*s, "encoder"), region_of(*s, false),
                        text(*s, "fps"));
@@ -204,17 +229,18 @@ std::string render_status(const Json& reply) {
 std::string render_list(const Json& reply) {
     const auto& sessions = sessions_of(reply);
     if (sessions.empty()) return "no sessions\n";
-    std::vector<std::array<std::string, 5>> rows{{"ID", "NAME", "STATE", "DURATION", "FILE"}};
+    std::vector<std::array<std::string, 6>> rows{
+        {"ID", "NAME", "STATE", "SOURCE", "DURATION", "FILE"}};
     for (auto& s : sessions)
-        rows.push_back({text(s, "id"), text(s, "name"), text(s, "state"), seconds(s, "duration"),
-                        text(s, "file")});
-    std::array<size_t, 4> width{};
+        rows.push_back({text(s, "id"), text(s, "name"), text(s, "state"), source_of(s),
+                        seconds(s, "duration"), field(s, "file") ? text(s, "file") : "-"});
+    std::array<size_t, 5> width{};
     for (auto& row : rows)
         for (size_t c = 0; c < width.size(); ++c) width[c] = std::max(width[c], row[c].size());
     std::string out;
     for (auto& r : rows)
-        out += fmt::format("{:<{}}  {:<{}}  {:<{}}  {:>{}}  {}\n", r[0], width[0], r[1], width[1],
-                           r[2], width[2], r[3], width[3], r[4]);
+        out += fmt::format("{:<{}}  {:<{}}  {:<{}}  {:<{}}  {:>{}}  {}\n", r[0], width[0], r[1],
+                           width[1], r[2], width[2], r[3], width[3], r[4], width[4], r[5]);
     return out;
 }
 

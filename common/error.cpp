@@ -22,6 +22,10 @@ std::string_view to_string(ErrorCode code) {
             return "DISPLAY_UNAVAILABLE";
         case ErrorCode::display_lost:
             return "DISPLAY_LOST";
+        case ErrorCode::source_unavailable:
+            return "SOURCE_UNAVAILABLE";
+        case ErrorCode::source_lost:
+            return "SOURCE_LOST";
         case ErrorCode::encoder_unavailable:
             return "ENCODER_UNAVAILABLE";
         case ErrorCode::audio_unavailable:

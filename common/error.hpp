@@ -18,6 +18,8 @@ enum class ErrorCode {
     ambiguous,
     display_unavailable,
     display_lost,
+    source_unavailable,
+    source_lost,
     encoder_unavailable,
     audio_unavailable,
     invalid_state,

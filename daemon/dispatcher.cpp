@@ -8,6 +8,7 @@
 #include <regex>
 
 #include "../common/log.hpp"
+#include "../common/shm/ring_layout.hpp"
 #include "capture/pulse_audio.hpp"
 #include "encode/probe.hpp"
 
@@ -106,6 +107,7 @@ void Dispatcher::hello(const ipc::Request& request, ReplyFn& reply) {
 
 SessionOptions Dispatcher::start_options(const Json& body) const {
     SessionOptions o;
+    source_options(body, o);
     if (auto region = body.find("region"); region != body.end() && !region->is_null())
         o.region = ipc::parse_region(*region);
     o.monitor = ipc::get_string(body, "monitor").value_or("");
@@ -121,7 +123,8 @@ SessionOptions Dispatcher::start_options(const Json& body) const {
         fail(ErrorCode::invalid_argument,
              "name must be 1..64 of A-Z a-z 0-9 . _ - and not start with '.', got \"" + o.name +
                  "\"");
-    o.audio = audio_options(body);
+    o.audio = audio_options(body, o.shm_ring.empty());
+    if (!o.shm_ring.empty()) return o;
     // The display last: a request's own mistakes are reported before the environment's.
     const char* env_display = std::getenv("DISPLAY");
     o.display = ipc::get_string(body, "display")
@@ -132,6 +135,32 @@ SessionOptions Dispatcher::start_options(const Json& body) const {
         fail(ErrorCode::display_unavailable,
              "no X display to record: recd has no DISPLAY and the request names none");
     return o;
+}
+
+// "source": "x11" (the default: the X11 screen) or "shm:NAME" (a shared-memory ring, with
+// "wait"). The screen's own fields make no sense with a ring and are refused.
+void Dispatcher::source_options(const Json& body, SessionOptions& o) const {
+    const auto source = ipc::get_string(body, "source").value_or("x11");
+    o.wait_for_source = ipc::get_bool(body, "wait").value_or(false);
+    if (source == "x11") {
+        if (o.wait_for_source)
+            fail(ErrorCode::invalid_argument, "wait applies to a source \"shm:NAME\" only");
+        return;
+    }
+    if (source.rfind("shm:", 0) != 0)
+        fail(ErrorCode::invalid_argument,
+             fmt::format("source must be \"x11\" or \"shm:NAME\", got \"{}\"", source));
+    o.shm_ring = source.substr(4);
+    if (!shm::valid_ring_name(o.shm_ring))
+        fail(ErrorCode::invalid_argument,
+             fmt::format("source shm:NAME: NAME must be 1..64 of A-Z a-z 0-9 . _ - and not start "
+                         "with '.', got \"{}\"",
+                         o.shm_ring));
+    for (const char* screen_only : {"display", "region", "monitor"})
+        if (auto it = body.find(screen_only); it != body.end() && !it->is_null())
+            fail(
+                ErrorCode::invalid_argument,
+                fmt::format("{} applies to the X11 screen, not to source {}", screen_only, source));
 }
 
 // fps, encoder, codec, quality, size over the config's [video].
@@ -158,8 +187,11 @@ VideoConfig Dispatcher::video_options(const Json& body) const {
 }
 
 // "audio": {"system","mic","system_device","mic_device","codec"} over the config's [audio].
-AudioConfig Dispatcher::audio_options(const Json& body) const {
+// A shared-memory source's frames are not the desktop's: its session records no audio tracks
+// unless the request asks for them.
+AudioConfig Dispatcher::audio_options(const Json& body, bool screen) const {
     AudioConfig a = ctx_.config.audio;
+    if (!screen) a.system = a.mic = false;
     auto it = body.find("audio");
     if (it == body.end() || it->is_null()) return a;
     if (!it->is_object())

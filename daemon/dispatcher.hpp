@@ -62,7 +62,8 @@ private:
     void launch(SessionOptions options, const ipc::Json& id, ReplyFn reply);
     SessionOptions start_options(const ipc::Json& body) const;
     VideoConfig video_options(const ipc::Json& body) const;
-    AudioConfig audio_options(const ipc::Json& body) const;
+    AudioConfig audio_options(const ipc::Json& body, bool screen) const;
+    void source_options(const ipc::Json& body, SessionOptions& options) const;
     std::shared_ptr<Session> target(const ipc::Json& body) const;
     std::vector<std::shared_ptr<Session>> stop_targets(const ipc::Json& body) const;
     ipc::Json daemon_info() const;

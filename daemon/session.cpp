@@ -8,6 +8,7 @@
 
 #include "../common/log.hpp"
 #include "audio_track.hpp"
+#include "capture/shm_source.hpp"
 #include "capture/x11_screen.hpp"
 #include "encode/audio_encoder.hpp"
 #include "encode/probe.hpp"
@@ -49,6 +50,8 @@ std::string_view to_string(SessionState state) {
     switch (state) {
         case SessionState::starting:
             return "starting";
+        case SessionState::waiting:
+            return "waiting";
         case SessionState::recording:
             return "recording";
         case SessionState::paused:
@@ -79,14 +82,43 @@ Session::~Session() {
 
 void Session::start() {
     std::lock_guard lock(lifecycle_mutex_);
-    source_ =
-        std::make_unique<X11Screen>(X11Target{options_.display, options_.region, options_.monitor});
+    source_ = open_source();
+    if (!source_->ready()) {
+        state_ = SessionState::waiting;
+        spdlog::info("{}: waiting for {}", id_, source_name());
+        capture_thread_ = std::thread(&Session::await_source, this);
+        return;
+    }
+    open_pipeline();
+    state_ = SessionState::recording;
+    run_pipeline();
+    capture_thread_ = std::thread(&Session::capture_loop, this);
+}
+
+std::unique_ptr<ScreenSource> Session::open_source() const {
+    if (!options_.shm_ring.empty())
+        return std::make_unique<ShmSource>(ShmTarget{options_.shm_ring, options_.wait_for_source});
+    return std::make_unique<X11Screen>(
+        X11Target{options_.display, options_.region, options_.monitor});
+}
+
+// What the session records, for logs, status and the sidecar: ":0", "shm:cam1".
+std::string Session::source_name() const {
+    return options_.shm_ring.empty() ? options_.display : "shm:" + options_.shm_ring;
+}
+
+// start(), or await_source() once the source is there.
+void Session::open_pipeline() {
     region_ = source_->region();
     open_video_encoder();
     open_audio();
     open_output();
-    state_ = SessionState::recording;
-    spdlog::info("{}: recording {} with {} audio track(s) to {}", id_, options_.display,
+    opened_ = true;
+}
+
+// After open_pipeline(): audio and the venc thread start; the caller starts capture.
+void Session::run_pipeline() {
+    spdlog::info("{}: recording {} with {} audio track(s) to {}", id_, source_name(),
                  tracks_.size(), output_->current_file());
     const auto fail = [this](ErrorCode code, const std::string& message) {
         this->fail(code, message);
@@ -96,7 +128,35 @@ void Session::start() {
     events_.publish({{"event", "session_started"}, {"session", id_}, {"status", status()}});
     if (!encoder_fallback_reason_.empty()) publish_encoder_fallback();
     encode_thread_ = std::thread(&Session::encode_loop, this);
-    capture_thread_ = std::thread(&Session::capture_loop, this);
+}
+
+// vcap thread of a waiting session: when the source comes, the rest opens and capture starts
+// on this thread. A stop before that ends the session without a file; a source that turns out
+// unusable, or a pipeline that cannot open, fails it. (wait() joins this thread before it reads
+// encode_thread_, which this thread may set.)
+void Session::await_source() {
+    set_thread_name("vcap-" + id_);
+    bool opened = false;
+    try {
+        const auto ready = source_->wait_ready();
+        // Unusable before it recorded anything (a malformed ring): as a start would have failed.
+        if (ready == GrabStatus::lost) fail(ErrorCode::source_unavailable, source_->error());
+        if (ready == GrabStatus::ok) {
+            open_pipeline();
+            auto waiting = SessionState::waiting;
+            // Else a stop came meanwhile: the pipeline drains what little there is.
+            state_.compare_exchange_strong(waiting, SessionState::recording);
+            run_pipeline();
+            opened = true;
+        }
+    } catch (const Error& e) {
+        fail(e.code(), e.what());
+    } catch (...) {
+        fail(ErrorCode::internal, "unexpected exception while opening the session: " +
+                                      exception_message(std::current_exception()));
+    }
+    if (opened) return capture_loop();
+    end();
 }
 
 // What every video encoder of this session is opened with (start(), fail_over_encoder()).
@@ -181,8 +241,9 @@ void Session::on_file(const ClosedFile& file, bool opened) {
 ipc::Json Session::describe() const {
     const auto& v = options_.video;
     ipc::Json tracks = ipc::Json::array();
+    const char* source_key = options_.shm_ring.empty() ? "display" : "source";
     tracks.push_back(
-        {{"title", "screen"}, {"display", options_.display}, {"region", ipc::to_json(region_)}});
+        {{"title", "screen"}, {source_key, source_name()}, {"region", ipc::to_json(region_)}});
     for (const auto& t : tracks_) tracks.push_back(t->status());
     std::unique_lock encoder_lock(encoder_mutex_);
     ipc::Json encoder = {{"name", encoder_->backend().family},
@@ -199,7 +260,7 @@ ipc::Json Session::describe() const {
             {"name", options_.name.empty() ? id_ : options_.name},
             {"user", user_name()},
             {"host", host_name()},
-            {"display", options_.display},
+            {source_key, source_name()},
             {"started_utc", started_utc_},
             {"started_steady_ns", started_steady_ns_},
             {"encoder", encoder},
@@ -230,15 +291,16 @@ void Session::open_audio() {
 void Session::request_stop() {
     clock_.stop(Clock::now());
     bool was_running = false;
-    for (auto expected : {SessionState::recording, SessionState::paused})
+    for (auto expected : {SessionState::waiting, SessionState::recording, SessionState::paused})
         was_running |= state_.compare_exchange_strong(expected, SessionState::stopping);
     {
         std::lock_guard lock(stop_mutex_);
         stop_requested_ = true;
     }
     stop_cv_.notify_all();
-    // A grab waiting on a hung X server must not hold up the stop. source_ exists once the
-    // state has been recording (start() sets it first) and lives as long as the session.
+    // A grab waiting on a hung X server (or for a producer) must not hold up the stop. source_
+    // exists once the state has been waiting or recording (start() sets it first) and lives
+    // as long as the session.
     if (was_running) source_->interrupt();
 }
 
@@ -294,33 +356,27 @@ void Session::fail(ErrorCode code, const std::string& message) {
 
 // vcap thread: grabs at the target rate, paced by deadlines on the steady clock. A grab that
 // overruns its slot skips the slots it missed (the timeline repeats a picture there) rather
-// than grabbing in a burst to catch up. While paused nothing is grabbed. Like every thread of a
-// session it catches everything at its top: an exception fails this session (INTERNAL), never
-// the daemon (an exception escaping a std::thread is std::terminate).
+// than grabbing in a burst to catch up. While paused nothing is grabbed. A self-paced source
+// (a shared-memory ring) is grabbed again at once instead: its grab waits for the producer's
+// next frame. Like every thread of a session it catches everything at its top: an exception
+// fails this session (INTERNAL), never the daemon (an exception escaping a std::thread is
+// std::terminate).
 void Session::capture_loop() {
     set_thread_name("vcap-" + id_);
     try {
+        const bool paced = !source_->self_paced();
         const auto period =
             std::chrono::duration_cast<Clock::duration>(Seconds(1.0 / options_.video.fps));
         auto deadline = Clock::now();
         std::unique_lock lock(stop_mutex_);
         while (!stop_requested_) {
             lock.unlock();
-            if (!clock_.paused()) {
-                VideoFrame frame;
-                const auto grabbed = source_->grab(frame);
-                if (grabbed == GrabStatus::interrupted) break;  // by request_stop()
-                if (grabbed == GrabStatus::lost) {
-                    fail(ErrorCode::display_lost, source_->error());
-                    break;
-                }
-                ++captured_;
-                queue_.push(std::move(frame));  // a full queue counts the frame as dropped
-            }
+            if (!grab_one(paced)) break;
+            lock.lock();
+            if (!paced) continue;
             deadline += period;
             if (const auto now = Clock::now(); now > deadline)
                 deadline += period * ((now - deadline) / period + 1);
-            lock.lock();
             stop_cv_.wait_until(lock, deadline, [&] { return stop_requested_; });
         }
     } catch (...) {
@@ -328,6 +384,38 @@ void Session::capture_loop() {
                                       exception_message(std::current_exception()));
     }
     queue_.close();
+}
+
+// vcap thread: one grab into the queue. False when capture is over (stopped, source lost or
+// ended). A self-paced source keeps its frames in its own buffer (the ring) while the encoder
+// catches up, so its grab waits for room in the queue rather than drop a frame there; while
+// paused its frames are taken and let go, so they neither pile up nor count as overwritten.
+bool Session::grab_one(bool paced) {
+    if (paced && clock_.paused()) return true;
+    // 50 ms: how soon a stop is seen when the venc thread has stopped taking frames.
+    while (!paced && !queue_.wait_for_room(std::chrono::milliseconds(50)))
+        if (stop_requested()) return false;
+    VideoFrame frame;
+    const auto grabbed = source_->grab(frame);
+    if (grabbed == GrabStatus::interrupted) return false;  // by request_stop()
+    if (grabbed == GrabStatus::lost) {
+        fail(source_->lost_code(), source_->error());
+        return false;
+    }
+    if (grabbed == GrabStatus::ended) {
+        spdlog::info("{}: {} ended; the recording stops", id_, source_name());
+        request_stop();
+        return false;
+    }
+    if (!paced && clock_.paused()) return true;
+    ++captured_;
+    queue_.push(std::move(frame));  // a full queue counts the frame as dropped
+    return true;
+}
+
+bool Session::stop_requested() {
+    std::lock_guard lock(stop_mutex_);
+    return stop_requested_;
 }
 
 // venc thread: places each frame on the timeline and encodes it; when the queue closes, drains
@@ -426,8 +514,9 @@ void Session::finalize() {
                  output_->bytes());
 }
 
-// venc thread, last: the session's final state, and the event saying so, whatever finalize()
-// managed (stop and shutdown wait for the state to leave `stopping`).
+// venc thread, last (or the vcap thread of a session that never opened: await_source()): the
+// session's final state, and the event saying so, whatever finalize() managed (stop and
+// shutdown wait for the state to leave `stopping`).
 void Session::end() {
     const bool failed = has_error();
     state_ = failed ? SessionState::failed : SessionState::stopped;
@@ -547,10 +636,10 @@ ipc::Json Session::status() const {
         {"id", id_},
         {"name", options_.name.empty() ? id_ : options_.name},
         {"state", to_string(s)},
-        {"display", options_.display},
         {"fps", options_.video.fps},
     };
-    if (s != SessionState::starting) {
+    if (options_.shm_ring.empty()) j["display"] = options_.display;
+    if (opened_) {
         j["file"] = output_->current_file();
         j["files"] = output_->closed_files();
         j["container"] = options_.output.container;
@@ -575,6 +664,8 @@ ipc::Json Session::status() const {
                    {"duplicated", duplicated_.load()},
                    // The longest time one picture stood for another, capture stalls included.
                    {"max_gap_ms", (max_repeats_.load() + 1) * 1000.0 / options_.video.fps}};
+    // source_ is set before the state leaves starting, and kept.
+    if (s != SessionState::starting) source_->describe(j);
     std::lock_guard lock(error_mutex_);
     if (error_) j["error"] = {{"code", to_string(error_->code())}, {"message", error_->what()}};
     return j;

@@ -42,7 +42,9 @@ struct ClosedFile;
 
 // What one recording does: the config's sections, overridden by the start request.
 struct SessionOptions {
-    std::string display;
+    std::string display;           // the X11 screen recorded, unless shm_ring is set
+    std::string shm_ring;          // a shared-memory ring to record instead (common/shm/)
+    bool wait_for_source = false;  // shm: the producer may be absent, at the start and later
     std::optional<ipc::Region> region;
     std::string monitor;
     std::string name;  // empty: the session id
@@ -52,7 +54,9 @@ struct SessionOptions {
     bool strict_encoder = false;  // the first preferred encoder or nothing
 };
 
-enum class SessionState { starting, recording, paused, stopping, stopped, failed };
+// waiting: started, but its source is not there yet (a ring whose producer has not started):
+// nothing is opened until it comes.
+enum class SessionState { starting, waiting, recording, paused, stopping, stopped, failed };
 std::string_view to_string(SessionState state);
 
 class Session {
@@ -66,6 +70,8 @@ public:
 
     // Worker thread: opens the display, the audio, the encoders and the file, then starts
     // recording. Throws rec::Error; on failure nothing is left behind (no threads, no file).
+    // A source that is not there yet (shm with wait_for_source) leaves the session waiting: the
+    // vcap thread opens the rest when it comes.
     void start();
     // Any thread: capture stops; the pipeline drains and finalizes the file by itself.
     void request_stop();
@@ -84,6 +90,13 @@ public:
 
 private:
     void change_state(SessionState from, SessionState to);
+    std::unique_ptr<ScreenSource> open_source() const;
+    std::string source_name() const;
+    void open_pipeline();
+    void run_pipeline();
+    void await_source();
+    bool grab_one(bool paced);
+    bool stop_requested();
     void open_video_encoder();
     void open_output();
     void open_audio();
@@ -114,6 +127,9 @@ private:
     SessionClock clock_;
 
     std::unique_ptr<ScreenSource> source_;
+    // Set once the encoder, audio and output exist (start(), or await_source() on the vcap
+    // thread): status() and describe() read them only then.
+    std::atomic<bool> opened_{false};
     // Replaced by the venc thread when it fails (fail_over_encoder); other threads read it
     // under encoder_mutex_.
     std::unique_ptr<VideoEncoder> encoder_;

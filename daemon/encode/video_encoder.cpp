@@ -82,8 +82,14 @@ void VideoEncoder::set_up_conversion(int width, int height) {
     if (!sws_)
         throw Error(ErrorCode::encoder_unavailable,
                     fmt::format("{}: no conversion from the capture's format", backend_.encoder));
-    sws_setColorspaceDetails(sws_.get(), sws_getCoefficients(SWS_CS_DEFAULT), 1,
-                             sws_getCoefficients(SWS_CS_ITU709), 0, 0, 1 << 16, 1 << 16);
+    // RGB captures are full range. YUV from a shared-memory producer (a camera's NV12) is taken
+    // as what the file says it is, BT.709 video range, so converting it only moves its chroma
+    // samples (swscale would otherwise change its matrix and levels): I420 is not converted.
+    const auto* input = av_pix_fmt_desc_get(input_format_);
+    const bool rgb = input && (input->flags & AV_PIX_FMT_FLAG_RGB);
+    sws_setColorspaceDetails(sws_.get(), sws_getCoefficients(rgb ? SWS_CS_DEFAULT : SWS_CS_ITU709),
+                             rgb ? 1 : 0, sws_getCoefficients(SWS_CS_ITU709), 0, 0, 1 << 16,
+                             1 << 16);
     converted_.reset(av_frame_alloc());
     if (scaled_width_ == out_w && scaled_height_ == out_h) return;
     scaled_.reset(av_frame_alloc());

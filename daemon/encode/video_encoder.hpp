@@ -1,6 +1,7 @@
 #pragma once
 // One video encoder of any backend (backend.hpp) through libavcodec's send/receive API, with
-// the conversion the backend needs: none for NVENC (BGR0 straight in), BGR0 -> 4:2:0 for x264,
+// the conversion the backend needs: none for NVENC (BGR0 straight in), BGR0 -> 4:2:0 for x264
+// (also BGRA, RGB24 or NV12 from a shared-memory source; its I420 goes in as it is),
 // and scaling (aspect kept, letterboxed) when the output size differs from the capture's, which
 // may change from one picture to the next (a resized screen).
 // Built on a worker thread when a session starts, then used only by the session's venc thread.

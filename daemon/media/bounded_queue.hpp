@@ -2,7 +2,8 @@
 // A bounded multi-producer queue between a capture thread and an encode thread.
 // The producer never blocks: when the queue is full the overflow policy decides which item is
 // lost, and the loss is counted (read by status from any thread). The consumer blocks in pop()
-// until an item arrives or the queue is closed and empty.
+// until an item arrives or the queue is closed and empty. A producer that has a buffer of its
+// own upstream (a shared-memory ring) may instead wait for room before taking the next item.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -48,6 +49,8 @@ public:
         if (items_.empty()) return std::nullopt;
         T item = std::move(items_.front());
         items_.pop_front();
+        lock.unlock();
+        room_.notify_all();
         return item;
     }
 
@@ -60,7 +63,17 @@ public:
         if (items_.empty()) return std::nullopt;
         T item = std::move(items_.front());
         items_.pop_front();
+        lock.unlock();
+        room_.notify_all();
         return item;
+    }
+
+    // Producer thread: true once a push would not overflow (or the queue is closed), false if
+    // `timeout` passed first.
+    template <typename Rep, typename Period>
+    bool wait_for_room(std::chrono::duration<Rep, Period> timeout) {
+        std::unique_lock lock(mutex_);
+        return room_.wait_for(lock, timeout, [&] { return closed_ || items_.size() < capacity_; });
     }
 
     // Closed and drained: pop() and pop_for() will never return an item again.
@@ -76,12 +89,16 @@ public:
             closed_ = true;
         }
         ready_.notify_all();
+        room_.notify_all();
     }
 
     // Any thread: drops everything queued (an abort that skips the drain).
     void clear() {
-        std::lock_guard lock(mutex_);
-        items_.clear();
+        {
+            std::lock_guard lock(mutex_);
+            items_.clear();
+        }
+        room_.notify_all();
     }
 
     uint64_t dropped() const { return dropped_.load(); }
@@ -91,6 +108,7 @@ private:
     const Overflow policy_;
     mutable std::mutex mutex_;
     std::condition_variable ready_;
+    std::condition_variable room_;  // wait_for_room()
     std::deque<T> items_;
     bool closed_ = false;
     std::atomic<uint64_t> dropped_{0};

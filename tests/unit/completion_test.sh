@@ -23,6 +23,9 @@ expect "recctl start --container " mp4
 expect "recctl --json status --w" --watch
 expect "recctl stop --" --all
 expect "recctl start --quality " medium
+expect "recctl start --so" --source
+expect "recctl start --source " x11
+expect "recctl start --source shm:cam1 --w" --wait
 expect "recctl " events
 expect "recctl --u" --user
 expect "recctl --user ro" root

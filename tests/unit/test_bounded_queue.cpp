@@ -62,3 +62,23 @@ TEST_CASE("bounded queue clear empties it", "[queue]") {
     q.close();
     CHECK_FALSE(q.pop());
 }
+
+TEST_CASE("bounded queue wait_for_room waits for a pop, and gives up after its timeout",
+          "[queue]") {
+    using namespace std::chrono_literals;
+    BoundedQueue<int> q(1, Overflow::drop_newest);
+    CHECK(q.wait_for_room(0ms));  // empty: room at once
+    q.push(1);
+    CHECK_FALSE(q.wait_for_room(20ms));  // full, nobody pops
+    std::thread consumer([&] {
+        std::this_thread::sleep_for(50ms);
+        q.pop();
+    });
+    const auto before = std::chrono::steady_clock::now();
+    CHECK(q.wait_for_room(5s));
+    CHECK(std::chrono::steady_clock::now() - before < 4s);
+    consumer.join();
+    q.push(2);
+    q.close();
+    CHECK(q.wait_for_room(5s));  // closed: no waiting for a push that would be refused
+}
