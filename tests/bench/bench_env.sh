@@ -5,9 +5,10 @@
 # -s SECONDS, -r RUNS, -b BUILD_DIR, -o OUT_DIR; the usage is the caller's "# Usage:" comment).
 # Gives: $minutes, $seconds, $runs, $build (absolute), a fresh $out with rec/ and run/, a private
 # Xvfb (the fixture's moving test pattern, $screen) and PulseAudio server under $out/state,
-# DISPLAY / PULSE_SERVER / XDG_RUNTIME_DIR exported, $fixtures, recctl(), $pids (every pid added
-# is stopped on exit, with both servers), and start_recd [VIDEO_LINES], which starts a recd
-# writing to $out/rec and waits until it answers ($recd: its pid).
+# DISPLAY / PULSE_SERVER / XDG_RUNTIME_DIR exported, $fixtures, bench_lib.sh (recctl, cpu_ticks,
+# launch_recd), $pids (every pid added is stopped on exit, with both servers), and start_recd
+# [VIDEO_LINES], which starts a recd writing to $out/rec and waits until it answers ($recd: its
+# pid).
 
 build=build
 out=
@@ -36,7 +37,7 @@ rm -rf "$out"
 mkdir -p "$out/rec" "$out/run"
 chmod 700 "$out/run"
 state=$out/state
-recctl() { "$build/client/recctl" "$@"; }
+. "$(dirname "$0")/bench_lib.sh"
 
 pids=
 cleanup() {
@@ -60,13 +61,5 @@ unset RECD_SOCKET
 start_recd() {
     printf '[output]\ndirectory = "%s"\n' "$out/rec" >"$out/recd.toml"
     [ -z "${1:-}" ] || printf '\n[video]\n%s\n' "$1" >>"$out/recd.toml"
-    "$build/daemon/recd" --config "$out/recd.toml" >"$out/recd.log" 2>&1 &
-    recd=$!
-    pids="$pids $recd"
-    i=0
-    until recctl ping >/dev/null 2>&1; do
-        i=$((i + 1))
-        [ $i -le 100 ] || { echo "$name: recd did not start" >&2; cat "$out/recd.log" >&2; exit 1; }
-        sleep 0.1
-    done
+    launch_recd "$out/recd.toml" "$out/recd.log"
 }

@@ -41,8 +41,6 @@ pattern_pid=$(cut -d" " -f1 "$state/xvfb/pattern.pid")
 # The peers record the default source; make it the null sink's monitor, as recd's system track.
 pactl set-default-source recd_sink.monitor 2>/dev/null || true
 
-# CPU ticks (user + system) of a running process.
-ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
 now_ms() { date +%s%3N; }
 # Frames in a file's video stream.
@@ -78,7 +76,7 @@ printf 'scene\trun\trecorder\tcpu_s\trss_mb\tframes\tmb\tstart_ms\tstop_ms\n' >"
 row() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$out/runs.tsv"; }
 
 record_recd() {  # scene run
-    before=$(ticks "$recd")
+    before=$(cpu_ticks "$recd")
     t0=$(now_ms)
     id=$(recctl --json start | jq -r .session.id)
     until [ "$(recctl --json status "$id" | jq '.session.frames.captured')" -ge 1 ]; do
@@ -89,7 +87,7 @@ record_recd() {  # scene run
     t0=$(now_ms)
     recctl --json stop "$id" >"$out/recd-$1-$2.json"
     stop_ms=$(($(now_ms) - t0))
-    cpu=$(echo "$(ticks "$recd") $before $hz" | awk '{ printf "%.2f", ($1 - $2) / $3 }')
+    cpu=$(echo "$(cpu_ticks "$recd") $before $hz" | awk '{ printf "%.2f", ($1 - $2) / $3 }')
     rss=$(awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$recd/status")
     file=$(jq -r .session.file "$out/recd-$1-$2.json")
     row "$1" "$2" recd "$cpu" "$rss" "$(frames_in "$file")" \

@@ -41,11 +41,12 @@ for bin in daemon/recd client/recctl tools/recd-shm-push; do
 done
 rm -rf "$out"
 mkdir -p "$out"
-recctl() { "$build/client/recctl" "$@"; }
 warmup=3
 ticks=$(getconf CLK_TCK)
 
+name=shm_streams
 pids=
+. "$(dirname "$0")/bench_lib.sh"
 stop_all() {
     for pid in $pids; do kill "$pid" 2>/dev/null || true; done
     for pid in $pids; do wait "$pid" 2>/dev/null || true; done
@@ -53,10 +54,6 @@ stop_all() {
 }
 trap stop_all EXIT
 trap 'exit 130' INT TERM
-
-# recd's user + system CPU time so far, in clock ticks (fields 14 and 15 of /proc/PID/stat,
-# counted after the ')' that ends the command name).
-cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
 
 # One run of $1 streams into $out/N$1; its figures (one JSON object) in $out/N$1/result.json.
 run() {
@@ -68,15 +65,7 @@ run() {
     unset RECD_SOCKET DISPLAY
     printf '[output]\ndirectory = "%s"\n\n[video]\nquality = "low"\nencoder = ["x264"]\n' \
         "$dir/rec" >"$dir/recd.toml"
-    "$build/daemon/recd" --config "$dir/recd.toml" >"$dir/recd.log" 2>&1 &
-    recd=$!
-    pids="$pids $recd"
-    i=0
-    until recctl ping >/dev/null 2>&1; do
-        i=$((i + 1))
-        [ $i -le 100 ] || { echo "shm_streams: recd did not start" >&2; cat "$dir/recd.log" >&2; exit 1; }
-        sleep 0.1
-    done
+    launch_recd "$dir/recd.toml" "$dir/recd.log"
     k=0
     while [ $k -lt "$n" ]; do
         "$build/tools/recd-shm-push" "bench-$$-$k" >"$dir/push-$k.log" 2>&1 &

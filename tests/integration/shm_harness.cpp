@@ -102,6 +102,10 @@ std::vector<int> numbers_of(const std::vector<CardFrame>& frames) {
     return numbers;
 }
 
+std::vector<int> session_numbers(const Json& session) {
+    return numbers_of(read_card_frames(session.value("file", ""), 30));
+}
+
 void check_consecutive(const std::vector<int>& numbers) {
     REQUIRE_FALSE(numbers.empty());
     int gaps = 0;

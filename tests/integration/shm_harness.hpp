@@ -69,6 +69,9 @@ std::vector<int> numbers_of(const std::vector<CardFrame>& frames);
 // reordered.
 void check_consecutive(const std::vector<int>& numbers);
 
+// The card numbers the file of a session object (as status or stop gives it) shows, at 30 fps.
+std::vector<int> session_numbers(const Json& session);
+
 // A session's error code, or "".
 std::string error_code(const Json& session);
 

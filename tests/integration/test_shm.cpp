@@ -56,7 +56,7 @@ TEST_CASE("shm: a running producer's frames are recorded at its size, in order, 
     const VideoReport report = check_session_file(stopped);
     check_recording(report, 640, 480, 30);
     CHECK(report.duration > 2.5);
-    const auto numbers = numbers_of(read_card_frames(stopped["file"].get<std::string>(), 30));
+    const auto numbers = session_numbers(stopped);
     check_consecutive(numbers);
     CHECK(numbers.size() >= 75);  // ~90 frames in 3 s, each of them
 }
@@ -144,7 +144,7 @@ TEST_CASE(
 
     const Json stopped = stop_recording(box, id);
     check_recording(check_session_file(stopped), 640, 480, 30);
-    const auto numbers = numbers_of(read_card_frames(stopped["file"].get<std::string>(), 30));
+    const auto numbers = session_numbers(stopped);
     check_consecutive(numbers);
     CHECK(numbers.front() == 0);
     CHECK(numbers.back() == 44);
@@ -179,7 +179,7 @@ TEST_CASE("shm: with --wait a producer that dies and comes back is recorded on i
     CHECK(error_code(stopped).empty());
     const VideoReport report = check_session_file(stopped);
     check_recording(report, 640, 480, 30);
-    const auto numbers = numbers_of(read_card_frames(stopped["file"].get<std::string>(), 30));
+    const auto numbers = session_numbers(stopped);
     // The first producer's frames up to the kill, then the second's from its frame 0.
     REQUIRE(numbers.size() > 30);
     const std::vector<int> tail(numbers.end() - 30, numbers.end());
@@ -224,7 +224,7 @@ TEST_CASE("shm: a producer that ends its ring stops the session, with every fram
     CHECK(error_code(stopped).empty());
     CHECK(stopped["producer"].value("state", "") == "closed");
     check_recording(check_session_file(stopped), 640, 480, 30);
-    const auto numbers = numbers_of(read_card_frames(stopped["file"].get<std::string>(), 30));
+    const auto numbers = session_numbers(stopped);
     check_consecutive(numbers);
     CHECK(numbers.back() == 59);
 }
