@@ -12,12 +12,12 @@
 #include <xcb/xfixes.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -54,10 +54,33 @@ Reply<T> reply(T* r) {
 }
 
 // Connection attempts given up on whose xcb_connect() has not returned yet (their server is
-// hung). Each holds a thread; beyond this many, a start fails at once instead of adding one
-// more (a script retrying a start against a hung server would otherwise pile them up).
+// hung), per display. Each holds a thread; beyond this many on one display, a start there fails
+// at once instead of adding one more (a script retrying a start against a hung server would
+// otherwise pile them up), while other displays are not held up by it.
 constexpr int max_abandoned_connects = 4;
-std::atomic<int> abandoned_connects{0};
+
+class AbandonedConnects {
+public:
+    int count(const std::string& display) {
+        std::lock_guard lock(mutex_);
+        const auto it = pending_.find(display);
+        return it == pending_.end() ? 0 : it->second;
+    }
+    void add(const std::string& display) {
+        std::lock_guard lock(mutex_);
+        ++pending_[display];
+    }
+    void remove(const std::string& display) {
+        std::lock_guard lock(mutex_);
+        if (--pending_[display] <= 0) pending_.erase(display);
+    }
+
+private:
+    std::mutex mutex_;
+    std::map<std::string, int> pending_;
+};
+
+AbandonedConnects abandoned_connects;
 
 // xcb_connect(), which blocks without limit on a hung server, in a thread of its own: nullptr if
 // it has not returned within connect_timeout. That thread then closes whatever connection it
@@ -78,7 +101,7 @@ xcb_connection_t* connect_within_timeout(const std::string& display, int& screen
         std::lock_guard lock(attempt->mutex);
         if (attempt->abandoned) {
             xcb_disconnect(conn);  // the start gave up on it
-            --abandoned_connects;
+            abandoned_connects.remove(display);
             return;
         }
         attempt->conn = conn;
@@ -89,7 +112,7 @@ xcb_connection_t* connect_within_timeout(const std::string& display, int& screen
     std::unique_lock lock(attempt->mutex);
     if (!attempt->done_cv.wait_for(lock, connect_timeout, [&] { return attempt->done; })) {
         attempt->abandoned = true;
-        ++abandoned_connects;
+        abandoned_connects.add(display);
         return nullptr;
     }
     screen_number = attempt->screen;
@@ -141,7 +164,7 @@ X11Screen::~X11Screen() {
 }
 
 void X11Screen::connect(const std::string& display) {
-    if (abandoned_connects >= max_abandoned_connects)
+    if (abandoned_connects.count(display) >= max_abandoned_connects)
         throw Error(ErrorCode::display_unavailable,
                     fmt::format("earlier connections to display \"{}\" are still unanswered "
                                 "(its X server is hung?); not trying again until they end",

@@ -49,6 +49,8 @@ PrivateX::~PrivateX() {
 
 void PrivateX::freeze() { server_->signal(SIGSTOP); }
 
+void PrivateX::thaw() { server_->signal(SIGCONT); }
+
 void PrivateX::kill() {
     server_->signal(SIGKILL);
     server_->wait_for(5s);

@@ -29,6 +29,8 @@ public:
 
     // SIGSTOP: a hung server, whose connections stay open and never answer.
     void freeze();
+    // SIGCONT: the hung server answers again, the requests queued meanwhile first.
+    void thaw();
     // SIGKILL, the way a crashing X server goes: no goodbye to its clients, its socket and lock
     // left behind (removed here, so no later server trips over them). Returns once it is gone.
     void kill();

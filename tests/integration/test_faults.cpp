@@ -178,6 +178,66 @@ TEST_CASE(
     CHECK(pending.wait_for(5s).has_value());
 }
 
+TEST_CASE(
+    "faults: starts against a hung X server give up after 3 s, at most 4 pending at once per "
+    "display, while another display records, and the hung one records once it answers",
+    "[faults]") {
+    Sandbox box;
+    write_output_config(box, OutputConfig());
+    PrivateX hung(box), healthy(box);
+    Recd recd(box);
+    REQUIRE(recd.wait_ready());
+    hung.freeze();
+    const auto start_on = [&](const PrivateX& x) {
+        return recctl(box, args({"start", "--display", x.display()}, no_audio));
+    };
+    // Each of these leaves a connection attempt waiting for the hung server (a thread in recd).
+    for (int i = 0; i < 4; ++i) {
+        const auto sent = Clock::now();
+        CtlResult refused = start_on(hung);
+        const double took = seconds_between(sent, Clock::now());
+        INFO(refused.describe());
+        CAPTURE(i, took);
+        CHECK(error_code(refused.json) == "DISPLAY_UNAVAILABLE");
+        CHECK(took >= 2.5);
+        CHECK(took <= 5.0);
+    }
+    // The fifth is refused at once, saying why.
+    const auto sent = Clock::now();
+    CtlResult refused = start_on(hung);
+    const double took = seconds_between(sent, Clock::now());
+    INFO(refused.describe());
+    CAPTURE(took);
+    CHECK(error_code(refused.json) == "DISPLAY_UNAVAILABLE");
+    CHECK(refused.json["error"].value("message", "").find("still unanswered") != std::string::npos);
+    CHECK(took < 1.0);
+    // Another display is not held up by them.
+    CtlResult other = start_on(healthy);
+    INFO(other.describe());
+    REQUIRE(other.code == 0);
+
+    // Once the server answers, the abandoned attempts end (each closes what it got) and a start
+    // there records.
+    hung.thaw();
+    Json thawed;
+    for (const auto deadline = Clock::now() + 10s; Clock::now() < deadline;) {
+        CtlResult r = start_on(hung);
+        if (r.code == 0) {
+            thawed = r.json;
+            break;
+        }
+        std::this_thread::sleep_for(200ms);
+    }
+    INFO("start after the thaw: " << thawed.dump());
+    REQUIRE(thawed.is_object());
+    std::this_thread::sleep_for(2s);
+    for (const Json* started : {&thawed, &other.json}) {
+        const Json stopped = stop_recording(box, (*started)["session"]["id"]);
+        check_recording(check_session_file(stopped), 640, 480, fps);
+    }
+    CHECK(recd.terminate(SIGTERM, 10s) == 0);
+}
+
 // Judges recd's shutdown time: runs alone, as the other timing tests do.
 TEST_CASE("faults: SIGTERM with 10 sessions recording finalizes every file and exits 0 within 5 s",
           "[faults][serial]") {
