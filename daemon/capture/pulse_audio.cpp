@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "../../common/error.hpp"
@@ -17,8 +18,10 @@ constexpr size_t frame_bytes = sizeof(float) * 2;
 // wakeups stay few.
 constexpr uint32_t fragment_bytes = 48000 / 50 * frame_bytes;
 constexpr double byte_rate = 48000.0 * frame_bytes;
-// How often chunks' stamps are re-anchored on a timing snapshot (see on_read).
-constexpr auto timing_interval = std::chrono::milliseconds(200);
+// How often a timing snapshot is asked for (see on_read, on_timing).
+constexpr auto timing_interval = std::chrono::milliseconds(50);
+// Chunks are stamped from the earliest-placing snapshot of this long (see on_timing).
+constexpr auto floor_window = std::chrono::seconds(1);
 // A local audio server answers in milliseconds; one that has not after 3 s is not there.
 constexpr pa_usec_t connect_timeout_usec = 3'000'000;
 // A lost server or device is looked for again every second ("reconnects within 5 s").
@@ -203,6 +206,7 @@ void PulseAudioSource::connect_stream() {
         [](pa_stream*, void* user) {
             auto* self = static_cast<PulseAudioSource*>(user);
             self->anchor_.reset();
+            self->recent_.clear();
             self->on_stream_state();
         },
         this);
@@ -210,6 +214,7 @@ void PulseAudioSource::connect_stream() {
         stream_, [](pa_stream*, void* user) { static_cast<PulseAudioSource*>(user)->on_timing(); },
         this);
     anchor_.reset();
+    recent_.clear();
     timing_requested_ = false;
     flowing_ = false;
     pa_buffer_attr attr{};
@@ -253,13 +258,17 @@ void PulseAudioSource::on_stream_state() {
     pa_threaded_mainloop_signal(loop_, 0);  // start() may be waiting for the stream
 }
 
-// Each chunk is stamped with the instant its first sample was captured, from the stream's
-// latest timing snapshot: the server's write index at the snapshot, when that was taken (now
-// minus the transport time: the snapshot's reply has just arrived), and the source's latency.
-// Not from pa_stream_get_latency(): its interpolation smooths the server clock over seconds and
-// wanders by milliseconds while it does, and the read time adds this thread's scheduling jitter;
-// a snapshot has neither. Between snapshots chunks are placed at the nominal rate; snapshots
-// come every 0.2 s, so a device clock 0.1 % off moves a stamp by at most 0.2 ms before the next.
+// Each chunk is stamped with the instant its first sample was captured, from a timing snapshot:
+// the server's write index at the snapshot, when that was taken (now minus the transport time:
+// the snapshot's reply has just arrived), and the source's latency. Not from
+// pa_stream_get_latency(): its interpolation smooths the server clock over seconds and wanders
+// by milliseconds while it does, and the read time adds this thread's scheduling jitter.
+// A source's snapshots err one way: each is late by 0-4 ms (the latency reported lags the index
+// it is reported with), with a floor that holds to ~0.1 ms over minutes; so its chunks are
+// stamped from the snapshot of the last second that places the stream earliest (on_timing).
+// A monitor's err both ways (its sink's latency is reported as where the sink's block ends, a
+// sawtooth): it is stamped from the latest, and the timeline's clock fit averages them.
+// Between snapshots, chunks are placed at the nominal rate.
 void PulseAudioSource::on_read(size_t) {
     const void* data = nullptr;
     size_t bytes = 0;
@@ -277,7 +286,7 @@ void PulseAudioSource::on_read(size_t) {
         pa_stream_drop(stream_);
     }
     if (!timing_requested_ && stream_ &&
-        (!anchor_ || Clock::now() - anchor_->time > timing_interval)) {
+        (recent_.empty() || Clock::now() - recent_.back().time > timing_interval)) {
         if (pa_operation* op = pa_stream_update_timing_info(stream_, nullptr, nullptr)) {
             pa_operation_unref(op);
             timing_requested_ = true;
@@ -296,7 +305,19 @@ void PulseAudioSource::on_timing() {
     // A monitor's sample is heard sink_usec after the sink handed it over (0 for other sources).
     const auto usec = static_cast<int64_t>(timing->transport_usec + timing->source_usec) -
                       static_cast<int64_t>(timing->sink_usec);
-    anchor_ = Anchor{timing->write_index, Clock::now() - std::chrono::microseconds(usec)};
+    const Anchor latest{timing->write_index, Clock::now() - std::chrono::microseconds(usec)};
+    if (timing->sink_usec > 0) recent_.clear();  // a monitor: the latest (see on_read)
+    while (!recent_.empty() && latest.time - recent_.front().time > floor_window)
+        recent_.pop_front();
+    recent_.push_back(latest);
+    anchor_ = *std::min_element(recent_.begin(), recent_.end(), [](const auto& a, const auto& b) {
+        return a.origin() < b.origin();
+    });
+}
+
+TimePoint PulseAudioSource::Anchor::origin() const {
+    return time - std::chrono::duration_cast<Clock::duration>(
+                      std::chrono::duration<double>(static_cast<double>(index) / byte_rate));
 }
 
 void PulseAudioSource::drop_stream() {

@@ -7,6 +7,7 @@
 #include <pulse/pulseaudio.h>
 
 #include <atomic>
+#include <deque>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -52,13 +53,16 @@ private:
     bool timed_out_ = false;        // start() waited long enough
     bool stopping_ = false;
     std::atomic<bool> connected_{false};
-    // The latest timing snapshot of the stream: the byte at stream index `index` was captured
-    // (for a sink's monitor: is heard) at `time`. Chunks are stamped from it at the nominal rate.
+    // A timing snapshot of the stream: the byte at stream index `index` was captured (for a
+    // sink's monitor: is heard) at `time`. Chunks are stamped from anchor_ at the nominal rate:
+    // of the snapshots of the last floor_window (recent_), the one that puts the stream earliest.
     struct Anchor {
         int64_t index = 0;
         TimePoint time;
+        TimePoint origin() const;  // when index 0 was captured, by this snapshot
     };
     std::optional<Anchor> anchor_;
+    std::deque<Anchor> recent_;
     bool timing_requested_ = false;  // a timing update is on its way
     bool flowing_ = false;           // data has arrived on the current stream
     mutable std::mutex device_mutex_;

@@ -198,16 +198,24 @@ private:
     uint32_t red_ = 0xff0000, green_ = 0xff00, blue_ = 0xff;
 };
 
-// One event: the ramp of sync_signal.hpp, redrawn every half millisecond; each level is the one
-// for the middle of its half millisecond. Returns how late the first fill went out.
+// One event: the ramp of sync_signal.hpp, redrawn every half millisecond. Each level is the one
+// for the middle of the half millisecond after the fill, from the time the fill actually goes
+// out, not from when it was due: a fill that comes late (this process stalled with the whole VM
+// for tens of ms) still shows how long ago the event's instant was, so the flash is measured
+// where the event was, not where the stall put the drawing. Returns how late the first fill
+// went out.
 Clock::duration flash(Flasher& flasher, Clock::time_point instant) {
     constexpr double step_ms = 0.5;
+    const auto since_ms = [&] {
+        return std::chrono::duration<double, std::milli>(Clock::now() - instant).count();
+    };
     Clock::duration late{};
     for (double ms = 0; ms < ramp_ms; ms += step_ms) {
-        const auto when = after(instant, ms / 1000);
-        std::this_thread::sleep_until(when);
-        flasher.fill(flash_level(ms + step_ms / 2));
-        if (ms == 0) late = Clock::now() - when;
+        std::this_thread::sleep_until(after(instant, ms / 1000));
+        const double now_ms = since_ms();
+        if (ms == 0) late = Clock::now() - instant;
+        if (now_ms >= ramp_ms) break;
+        flasher.fill(flash_level(now_ms + step_ms / 2));
     }
     std::this_thread::sleep_until(after(instant, ramp_ms / 1000));
     flasher.fill(flash_floor);
