@@ -81,6 +81,7 @@ std::string frames(const Json& session) {
     auto line = fmt::format("{} captured, {} encoded, {} dropped, {} duplicated",
                             text(*counts, "captured"), text(*counts, "encoded"),
                             text(*counts, "dropped"), text(*counts, "duplicated"));
+    if (field(*counts, "unchanged")) line += ", " + text(*counts, "unchanged") + " unchanged";
     if (field(*counts, "overwritten")) line += ", " + text(*counts, "overwritten") + " overwritten";
     return line;
 }

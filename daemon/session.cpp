@@ -408,7 +408,10 @@ bool Session::grab_one(bool paced) {
         return false;
     }
     if (!paced && clock_.paused()) return true;
-    ++captured_;
+    if (grabbed == GrabStatus::unchanged)
+        ++unchanged_;
+    else
+        ++captured_;
     queue_.push(std::move(frame));  // a full queue counts the frame as dropped
     return true;
 }
@@ -476,15 +479,19 @@ bool Session::encode_frame(VideoTimeline& timeline, const VideoFrame& frame) {
     bool ok = true;
     for (int64_t i = slot->repeats; ok && i > 0; --i, ++duplicated_)
         ok = encode(nullptr, slot->pts - i);
-    const AVFrame& picture = *frame.frame;
-    if (ok && (picture.width != region_.width || picture.height != region_.height) &&
-        !follow_resize(picture, slot->pts))
-        return false;
+    // An unchanged grab (no frame) is the previous picture again, which the encoder still holds.
+    if (frame.frame) {
+        const AVFrame& picture = *frame.frame;
+        if (ok && (picture.width != region_.width || picture.height != region_.height) &&
+            !follow_resize(picture, slot->pts))
+            return false;
+        last_picture_.reset(av_frame_clone(&picture));
+    }
     ok = ok && encode(frame.frame.get(), slot->pts);
     // A failed encoder: a new file with another from the failed slot on. A new encoder has no
-    // previous picture, so this frame's also stands in for the repeats it had not yet written.
+    // previous picture, so the latest one also stands in for the repeats not yet written.
     if (!ok) {
-        if (!fail_over_encoder(failed_at) || !encode(frame.frame.get(), failed_at)) return false;
+        if (!fail_over_encoder(failed_at) || !encode(last_picture_.get(), failed_at)) return false;
         for (int64_t pts = failed_at + 1; pts <= slot->pts; ++pts)
             if (!encode(nullptr, pts)) return false;
     }
@@ -659,6 +666,8 @@ ipc::Json Session::status() const {
     }
     j["duration"] = slots_.load() / static_cast<double>(options_.video.fps);
     j["frames"] = {{"captured", captured_.load()},
+                   // Grabs that found nothing changed (DAMAGE): the previous picture again.
+                   {"unchanged", unchanged_.load()},
                    {"encoded", encoded_.load()},
                    {"dropped", queue_.dropped() + skipped_.load()},
                    {"duplicated", duplicated_.load()},

@@ -145,7 +145,10 @@ private:
     std::condition_variable stop_cv_;
     bool stop_requested_ = false;
 
-    std::atomic<uint64_t> captured_{0}, encoded_{0}, duplicated_{0}, skipped_{0};
+    std::atomic<uint64_t> captured_{0}, unchanged_{0}, encoded_{0}, duplicated_{0}, skipped_{0};
+    // venc thread: a reference to the latest picture grabbed, for an encoder that replaces a
+    // failed one at an unchanged grab (it has no previous picture of its own).
+    FramePtr last_picture_;
     std::atomic<int64_t> slots_{0};
     std::atomic<int64_t> max_repeats_{0};  // most slots one picture filled: the longest gap
     // Set by start(); its size follows a resized screen (the venc thread, follow_resize()).

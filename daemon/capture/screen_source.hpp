@@ -16,6 +16,9 @@ enum class GrabStatus {
     lost,         // the display went away or stopped answering; error() says why. The session ends.
     interrupted,  // interrupt() was called: no picture, and none will come any more
     ended,        // the source ended on purpose (a producer closed its ring): the session stops
+    // Nothing in the picture changed since the last grab: `out` has its time but no frame (the
+    // previous picture stands for this one), and grabbing and converting it were saved.
+    unchanged,
 };
 
 class ScreenSource {

@@ -6,6 +6,7 @@
 #include <sys/eventfd.h>
 #include <sys/ipc.h>
 #include <sys/shm.h>
+#include <xcb/damage.h>
 #include <xcb/randr.h>
 #include <xcb/shm.h>
 #include <xcb/xcbext.h>  // xcb_poll_for_reply
@@ -42,6 +43,9 @@ constexpr auto hung_after = 10s;
 // says nothing for this long is hung, and the start fails rather than wait for it forever
 // (holding up a worker thread, and a shutdown that waits for the start).
 constexpr auto connect_timeout = 3s;
+// With DAMAGE, a full grab at least this often whatever the damage says: a safety net for drawing
+// that reports none, at 1/30 of the grabs' cost on a still screen.
+constexpr auto full_grab_every = 1s;
 // A stop that ends a grab this long unanswered is logged: a hang the session never reported.
 constexpr auto worth_a_warning = 500ms;
 
@@ -128,7 +132,7 @@ X11Screen::X11Screen(const X11Target& target) : wake_(eventfd(0, EFD_CLOEXEC | E
         // Everything asked below is answered at once by a live server; one hung since the
         // connection would block these xcb calls forever. So each batch of questions is followed
         // by a round trip with a time limit, after which their answers are there to take.
-        for (auto* ext : {&xcb_shm_id, &xcb_xfixes_id, &xcb_randr_id})
+        for (auto* ext : {&xcb_shm_id, &xcb_xfixes_id, &xcb_randr_id, &xcb_damage_id})
             xcb_prefetch_extension_data(conn_, ext);
         settle();
         check_pixel_format();
@@ -147,14 +151,16 @@ X11Screen::X11Screen(const X11Target& target) : wake_(eventfd(0, EFD_CLOEXEC | E
             free(xcb_xfixes_query_version_reply(conn_, cookie, nullptr));
             cursor_ = true;
         }
+        watch_damage();
     } catch (...) {
         detach_shm();
         xcb_disconnect(conn_);  // a constructor that throws gets no destructor
         throw;
     }
-    spdlog::info("X11 capture of {} region {}x{}+{}+{} ({}, cursor {})", target.display,
+    spdlog::info("X11 capture of {} region {}x{}+{}+{} ({}, cursor {}, {})", target.display,
                  region_.width, region_.height, region_.x, region_.y,
-                 shm_id_ >= 0 ? "MIT-SHM" : "GetImage", cursor_ ? "drawn" : "not available");
+                 shm_id_ >= 0 ? "MIT-SHM" : "GetImage", cursor_ ? "drawn" : "not available",
+                 damage_event_ ? "unchanged pictures skipped" : "no DAMAGE: every picture grabbed");
 }
 
 X11Screen::~X11Screen() {
@@ -254,8 +260,36 @@ void X11Screen::choose_region(const X11Target& target) {
 void X11Screen::size_buffers() {
     frame_bytes_ = static_cast<size_t>(region_.width) * region_.height * 4;
     pool_.reset(av_buffer_pool_init(frame_bytes_ + AV_INPUT_BUFFER_PADDING_SIZE, nullptr));
+    damaged_ = true;  // the next grab is a full one
     detach_shm();
     attach_shm();
+}
+
+// Constructor: the server reports every rectangle drawn on the screen from now on (DamageNotify,
+// raw rectangles: nothing to acknowledge). The damage object goes with the connection.
+void X11Screen::watch_damage() {
+    auto* ext = xcb_get_extension_data(conn_, &xcb_damage_id);
+    if (!ext || !ext->present) return;
+    const auto cookie = xcb_damage_query_version(conn_, 1, 1);  // required before any other
+    settle();
+    free(xcb_damage_query_version_reply(conn_, cookie, nullptr));
+    xcb_damage_create(conn_, xcb_generate_id(conn_), screen_->root,
+                      XCB_DAMAGE_REPORT_LEVEL_RAW_RECTANGLES);
+    damage_event_ = ext->first_event + XCB_DAMAGE_NOTIFY;
+}
+
+// vcap thread: a DamageNotify; only drawing that touches the region counts.
+void X11Screen::note_damage(const xcb_generic_event_t& event) {
+    const auto& a = reinterpret_cast<const xcb_damage_notify_event_t&>(event).area;
+    const auto& r = region_;
+    if (a.x < r.x + r.width && r.x < a.x + a.width && a.y < r.y + r.height && r.y < a.y + a.height)
+        damaged_ = true;
+}
+
+// vcap thread: whether the cursor moved or changed shape since the last full grab.
+bool X11Screen::cursor_changed(const xcb_xfixes_get_cursor_image_reply_t* cursor) {
+    return cursor && (cursor->x != cursor_x_ || cursor->y != cursor_y_ ||
+                      cursor->cursor_serial != cursor_serial_);
 }
 
 void X11Screen::detach_shm() {
@@ -373,15 +407,18 @@ void X11Screen::interrupt() {
     [[maybe_unused]] const auto written = ::write(wake_.get(), &one, sizeof(one));
 }
 
-// vcap thread: the root window's size changes queued on the connection since the last grab.
+// vcap thread: the events queued on the connection since the last grab: the root window's size
+// changes, and damage.
 GrabStatus X11Screen::follow_screen_size() {
     int width = screen_width_, height = screen_height_;
     while (xcb_generic_event_t* event = xcb_poll_for_event(conn_)) {
         const auto* configure = reinterpret_cast<xcb_configure_notify_event_t*>(event);
-        if ((event->response_type & ~0x80) == XCB_CONFIGURE_NOTIFY &&
-            configure->window == screen_->root) {
+        const auto type = event->response_type & ~0x80;
+        if (type == XCB_CONFIGURE_NOTIFY && configure->window == screen_->root) {
             width = configure->width;
             height = configure->height;
+        } else if (damage_event_ && type == damage_event_) {
+            note_damage(*event);
         }
         free(event);
     }
@@ -423,14 +460,42 @@ GrabStatus X11Screen::grab(VideoFrame& out) {
 }
 
 // vcap thread: one grab of region_; `shrank`: the server refused it because the screen is now
-// smaller and the caller may try again.
+// smaller and the caller may try again. `unchanged` when DAMAGE says nothing was drawn on the
+// region and the cursor is as it was.
 GrabStatus X11Screen::grab_once(VideoFrame& out, bool& shrank) {
     shrank = false;
     if (const GrabStatus followed = follow_screen_size(); followed != GrabStatus::ok)
         return followed;
+    Reply<xcb_xfixes_get_cursor_image_reply_t> cursor(nullptr, &std::free);
+    if (damage_event_ && !damaged_ && Clock::now() - last_full_grab_ < full_grab_every) {
+        // A round trip (the cursor's, when it is drawn) brings every DamageNotify from before it.
+        const unsigned sequence = cursor_ ? xcb_xfixes_get_cursor_image(conn_).sequence
+                                          : xcb_get_input_focus(conn_).sequence;
+        void* rep = nullptr;
+        xcb_generic_error_t* error = nullptr;
+        const GrabStatus status = wait_for_reply(sequence, &rep, &error, hung_after);
+        free(error);
+        if (cursor_)
+            cursor.reset(static_cast<xcb_xfixes_get_cursor_image_reply_t*>(rep));
+        else
+            free(rep);
+        if (status != GrabStatus::ok) return status;
+        // A broken connection "answers" with nothing.
+        if (xcb_connection_has_error(conn_)) return lose("the X server connection was lost");
+        if (const GrabStatus followed = follow_screen_size(); followed != GrabStatus::ok)
+            return followed;
+        if (!damaged_ && !cursor_changed(cursor.get())) {
+            out.time = Clock::now();
+            out.frame.reset();
+            return GrabStatus::unchanged;
+        }
+    }
     // Ask for the cursor first so its round trip overlaps the image's.
     xcb_xfixes_get_cursor_image_cookie_t cursor_cookie{};
-    if (cursor_) cursor_cookie = xcb_xfixes_get_cursor_image(conn_);
+    const bool ask_cursor = cursor_ && !cursor;
+    if (ask_cursor) cursor_cookie = xcb_xfixes_get_cursor_image(conn_);
+    // Drawing from here on is in this picture or reported for the next.
+    damaged_ = false;
     xcb_generic_error_t* error = nullptr;
     const auto asked = Clock::now();
     const uint8_t* pixels = nullptr;
@@ -438,14 +503,14 @@ GrabStatus X11Screen::grab_once(VideoFrame& out, bool& shrank) {
     // The server copies the screen somewhere between request and reply: the midpoint is the
     // best estimate of the instant the picture shows.
     out.time = asked + (Clock::now() - asked) / 2;
-    if (status != GrabStatus::ok) {
-        if (cursor_) xcb_discard_reply(conn_, cursor_cookie.sequence);
-        return status;
+    if (status != GrabStatus::ok || !pixels) {
+        damaged_ = true;
+        if (ask_cursor) xcb_discard_reply(conn_, cursor_cookie.sequence);
     }
+    if (status != GrabStatus::ok) return status;
     if (!pixels) {
         const int code = error ? error->error_code : 0;
         free(error);
-        if (cursor_) xcb_discard_reply(conn_, cursor_cookie.sequence);
         if (xcb_connection_has_error(conn_)) return lose("the X server connection was lost");
         if (code == XCB_MATCH) {  // the screen shrank under the grab?
             const ipc::Region asked_for = region_;
@@ -456,6 +521,8 @@ GrabStatus X11Screen::grab_once(VideoFrame& out, bool& shrank) {
         }
         return lose(fmt::format("the X server refused the screen grab (X error {})", code));
     }
+    // The image's reply came after the cursor's: this does not block.
+    if (ask_cursor) cursor.reset(xcb_xfixes_get_cursor_image_reply(conn_, cursor_cookie, nullptr));
     FramePtr frame(av_frame_alloc());
     frame->format = AV_PIX_FMT_BGR0;
     frame->width = region_.width;
@@ -465,22 +532,26 @@ GrabStatus X11Screen::grab_once(VideoFrame& out, bool& shrank) {
     frame->data[0] = frame->buf[0]->data;
     frame->linesize[0] = region_.width * 4;
     std::memcpy(frame->data[0], pixels, frame_bytes_);
-    if (cursor_) draw_cursor(*frame, cursor_cookie);
+    if (cursor) {
+        draw_cursor(*frame, *cursor);
+        cursor_x_ = cursor->x;
+        cursor_y_ = cursor->y;
+        cursor_serial_ = cursor->cursor_serial;
+    }
+    last_full_grab_ = Clock::now();
     out.frame = std::move(frame);
     return GrabStatus::ok;
 }
 
 // Premultiplied ARGB cursor over the BGR0 picture: dst = src + dst * (255 - alpha) / 255.
-void X11Screen::draw_cursor(AVFrame& frame, xcb_xfixes_get_cursor_image_cookie_t cookie) {
-    auto cursor = reply(xcb_xfixes_get_cursor_image_reply(conn_, cookie, nullptr));
-    if (!cursor) return;
-    const auto* argb = xcb_xfixes_get_cursor_image_cursor_image(cursor.get());
-    const int cx = cursor->x - cursor->xhot - region_.x;
-    const int cy = cursor->y - cursor->yhot - region_.y;
-    for (int y = std::max(0, -cy); y < cursor->height && cy + y < region_.height; ++y) {
+void X11Screen::draw_cursor(AVFrame& frame, const xcb_xfixes_get_cursor_image_reply_t& cursor) {
+    const auto* argb = xcb_xfixes_get_cursor_image_cursor_image(&cursor);
+    const int cx = cursor.x - cursor.xhot - region_.x;
+    const int cy = cursor.y - cursor.yhot - region_.y;
+    for (int y = std::max(0, -cy); y < cursor.height && cy + y < region_.height; ++y) {
         auto* row = reinterpret_cast<uint32_t*>(frame.data[0] + (cy + y) * frame.linesize[0]);
-        for (int x = std::max(0, -cx); x < cursor->width && cx + x < region_.width; ++x) {
-            const uint32_t src = argb[y * cursor->width + x];
+        for (int x = std::max(0, -cx); x < cursor.width && cx + x < region_.width; ++x) {
+            const uint32_t src = argb[y * cursor.width + x];
             const uint32_t alpha = src >> 24;
             if (alpha == 0) continue;
             uint32_t& dst = row[cx + x];

@@ -8,6 +8,10 @@
 // monitor plugged in): the root window's ConfigureNotify says so. A whole-screen capture then
 // grabs the new size (frames change size; the session scales them or starts a new file); a
 // region or monitor is grabbed on as long as it stays on the screen.
+// With the DAMAGE extension the server says which rectangles were drawn: a grab when none of them
+// touched the region and the cursor neither moved nor changed is `unchanged`, and saves the image
+// transfer, the copy and (downstream) the colour conversion. A full grab still comes at least
+// once a second, in case something draws without damage (direct rendering on some servers).
 #include <xcb/xcb.h>
 #include <xcb/xfixes.h>
 
@@ -47,13 +51,16 @@ private:
     void attach_shm();
     void detach_shm();
     GrabStatus follow_screen_size();
+    void watch_damage();
+    void note_damage(const xcb_generic_event_t& event);
+    bool cursor_changed(const xcb_xfixes_get_cursor_image_reply_t* cursor);
     GrabStatus grab_once(VideoFrame& out, bool& shrank);
     GrabStatus read_image(const uint8_t*& pixels, xcb_generic_error_t** error);
     GrabStatus wait_for_reply(unsigned sequence, void** reply, xcb_generic_error_t** error,
                               Clock::duration limit);
     bool answered(Clock::duration limit);
     void settle();
-    void draw_cursor(AVFrame& frame, xcb_xfixes_get_cursor_image_cookie_t cookie);
+    void draw_cursor(AVFrame& frame, const xcb_xfixes_get_cursor_image_reply_t& cursor);
     GrabStatus lose(std::string why);
 
     xcb_connection_t* conn_ = nullptr;
@@ -69,6 +76,13 @@ private:
     uint8_t* shm_data_ = nullptr;
     xcb_get_image_reply_t* image_reply_ = nullptr;  // GetImage fallback: owns the last picture
     bool cursor_ = false;                           // XFixes present: draw the cursor
+    // DAMAGE: damage_event_ is its DamageNotify code, 0 without the extension. damaged_: drawing
+    // touched the region since the last full grab (or none was made yet).
+    uint8_t damage_event_ = 0;
+    bool damaged_ = true;
+    TimePoint last_full_grab_{};
+    int16_t cursor_x_ = 0, cursor_y_ = 0;  // the cursor in the last full grab
+    uint32_t cursor_serial_ = 0;
     std::string error_;
     // An eventfd that interrupt() (any thread) makes readable for good; a grab polls it with the
     // X connection.

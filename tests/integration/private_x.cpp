@@ -27,11 +27,14 @@ PrivateX::PrivateX(Sandbox& box, Server server, const std::string& size, bool pa
         std::this_thread::sleep_for(20ms);
     }
     if (number_.empty()) FAIL("private " << argv[0] << " did not start: " << server_->err());
-    if (!pattern) return;
+    if (pattern) start_pattern();
+}
+
+void PrivateX::start_pattern() {
     pattern_ = std::make_unique<Process>(
         std::vector<std::string>{test_pattern_bin().string(), "--display", display()},
-        environment_with({}), box.new_file("private-pattern-stdout"),
-        box.new_file("private-pattern-stderr"));
+        environment_with({}), box_.new_file("private-pattern-stdout"),
+        box_.new_file("private-pattern-stderr"));
     for (int i = 0; i < 100 && pattern_->out().find("ready") == std::string::npos; ++i)
         std::this_thread::sleep_for(50ms);
     if (pattern_->out().find("ready") == std::string::npos)

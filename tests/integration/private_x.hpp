@@ -27,6 +27,9 @@ public:
 
     std::string display() const { return ":" + number_; }
 
+    // The moving test pattern (full screen, every frame), on a server started without it.
+    void start_pattern();
+
     // SIGSTOP: a hung server, whose connections stay open and never answer.
     void freeze();
     // SIGCONT: the hung server answers again, the requests queued meanwhile first.
