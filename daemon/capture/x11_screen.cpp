@@ -408,8 +408,8 @@ void X11Screen::interrupt() {
 }
 
 // vcap thread: the events queued on the connection since the last grab: the root window's size
-// changes, and damage.
-GrabStatus X11Screen::follow_screen_size() {
+// changes (followed here: lost when a region no longer fits), and damage (note_damage).
+GrabStatus X11Screen::read_events() {
     int width = screen_width_, height = screen_height_;
     while (xcb_generic_event_t* event = xcb_poll_for_event(conn_)) {
         const auto* configure = reinterpret_cast<xcb_configure_notify_event_t*>(event);
@@ -464,8 +464,7 @@ GrabStatus X11Screen::grab(VideoFrame& out) {
 // region and the cursor is as it was.
 GrabStatus X11Screen::grab_once(VideoFrame& out, bool& shrank) {
     shrank = false;
-    if (const GrabStatus followed = follow_screen_size(); followed != GrabStatus::ok)
-        return followed;
+    if (const GrabStatus followed = read_events(); followed != GrabStatus::ok) return followed;
     Reply<xcb_xfixes_get_cursor_image_reply_t> cursor(nullptr, &std::free);
     if (damage_event_ && !damaged_ && Clock::now() - last_full_grab_ < full_grab_every) {
         // A round trip (the cursor's, when it is drawn) brings every DamageNotify from before it.
@@ -482,8 +481,7 @@ GrabStatus X11Screen::grab_once(VideoFrame& out, bool& shrank) {
         if (status != GrabStatus::ok) return status;
         // A broken connection "answers" with nothing.
         if (xcb_connection_has_error(conn_)) return lose("the X server connection was lost");
-        if (const GrabStatus followed = follow_screen_size(); followed != GrabStatus::ok)
-            return followed;
+        if (const GrabStatus followed = read_events(); followed != GrabStatus::ok) return followed;
         if (!damaged_ && !cursor_changed(cursor.get())) {
             out.time = Clock::now();
             out.frame.reset();
@@ -514,7 +512,7 @@ GrabStatus X11Screen::grab_once(VideoFrame& out, bool& shrank) {
         if (xcb_connection_has_error(conn_)) return lose("the X server connection was lost");
         if (code == XCB_MATCH) {  // the screen shrank under the grab?
             const ipc::Region asked_for = region_;
-            if (const GrabStatus followed = follow_screen_size(); followed != GrabStatus::ok)
+            if (const GrabStatus followed = read_events(); followed != GrabStatus::ok)
                 return followed;
             shrank = region_ != asked_for;
             if (shrank) return GrabStatus::ok;

@@ -50,7 +50,7 @@ private:
     void size_buffers();
     void attach_shm();
     void detach_shm();
-    GrabStatus follow_screen_size();
+    GrabStatus read_events();
     void watch_damage();
     void note_damage(const xcb_generic_event_t& event);
     bool cursor_changed(const xcb_xfixes_get_cursor_image_reply_t* cursor);

@@ -63,6 +63,12 @@ void move_pointer(const std::string& display, int x, int y) {
     xcb_disconnect(conn);
 }
 
+// Starts a recording of the top-left 320x240 of `x`, without sound; its session id.
+std::string record_corner(Sandbox& box, const PrivateX& x) {
+    return start_recording(box, {"--display", x.display(), "--region", "320x240+0+0",
+                                 "--no-system-audio", "--no-mic"})["id"];
+}
+
 Json frames_of(Sandbox& box, const std::string& id) {
     CtlResult status = recctl(box, {"status", id});
     INFO(status.describe());
@@ -81,9 +87,7 @@ TEST_CASE(
     PrivateX x(box, PrivateX::Server::xvfb, "640x480", false);  // nothing draws on it yet
     Recd recd(box);
     REQUIRE(recd.wait_ready());
-    const std::string id =
-        start_recording(box, {"--display", x.display(), "--region", "320x240+0+0",
-                              "--no-system-audio", "--no-mic"})["id"];
+    const std::string id = record_corner(box, x);
     std::this_thread::sleep_for(std::chrono::seconds(3));
     const Json still = frames_of(box, id);
     INFO("still: " << still.dump());
@@ -114,9 +118,7 @@ TEST_CASE("damage: a screen that changes every frame has no unchanged grabs", "[
     PrivateX x(box);  // with the moving test pattern
     Recd recd(box);
     REQUIRE(recd.wait_ready());
-    const std::string id =
-        start_recording(box, {"--display", x.display(), "--region", "320x240+0+0",
-                              "--no-system-audio", "--no-mic"})["id"];
+    const std::string id = record_corner(box, x);
     std::this_thread::sleep_for(std::chrono::seconds(2));
     const Json frames = frames_of(box, id);
     INFO(frames.dump());
@@ -132,9 +134,7 @@ TEST_CASE("damage: the cursor moving over a still screen is recorded", "[damage]
     move_pointer(x.display(), 600, 400);  // off the recorded region
     Recd recd(box);
     REQUIRE(recd.wait_ready());
-    const std::string id =
-        start_recording(box, {"--display", x.display(), "--region", "320x240+0+0",
-                              "--no-system-audio", "--no-mic"})["id"];
+    const std::string id = record_corner(box, x);
     std::this_thread::sleep_for(std::chrono::seconds(1));
     const Json still = frames_of(box, id);
     for (int i = 0; i < 10; ++i) {  // ten moves over the region, 0.1 s apart
