@@ -18,8 +18,10 @@ constexpr size_t frame_bytes = sizeof(float) * 2;
 // wakeups stay few.
 constexpr uint32_t fragment_bytes = 48000 / 50 * frame_bytes;
 constexpr double byte_rate = 48000.0 * frame_bytes;
-// How often a timing snapshot is asked for (see on_read, on_timing).
-constexpr auto timing_interval = std::chrono::milliseconds(50);
+// How often a timing snapshot is asked for (see on_read, on_timing): a source's are filtered
+// (more are better), a monitor's are taken as they come.
+constexpr auto source_timing_interval = std::chrono::milliseconds(50);
+constexpr auto monitor_timing_interval = std::chrono::milliseconds(200);
 // Chunks are stamped from the earliest-placing snapshot of this long (see on_timing).
 constexpr auto floor_window = std::chrono::seconds(1);
 // A local audio server answers in milliseconds; one that has not after 3 s is not there.
@@ -215,6 +217,7 @@ void PulseAudioSource::connect_stream() {
         this);
     anchor_.reset();
     recent_.clear();
+    monitor_ = true;  // until ask_if_monitor() knows
     timing_requested_ = false;
     flowing_ = false;
     pa_buffer_attr attr{};
@@ -241,6 +244,7 @@ void PulseAudioSource::on_stream_state() {
             }
             if (!connected_) spdlog::info("{} audio: recording {}", kind_name(kind_), device());
             connected_ = true;
+            ask_if_monitor();
             break;
         }
         case PA_STREAM_FAILED:
@@ -268,7 +272,8 @@ void PulseAudioSource::on_stream_state() {
 // stamped from the snapshot of the last second that places the stream earliest (on_timing).
 // A monitor's err both ways (its sink's latency is reported as where the sink's block ends, a
 // sawtooth): it is stamped from the latest, and the timeline's clock fit averages them.
-// Between snapshots, chunks are placed at the nominal rate.
+// Snapshots come every 50 ms for a source, 200 ms for a monitor; between them chunks are placed
+// at the nominal rate.
 void PulseAudioSource::on_read(size_t) {
     const void* data = nullptr;
     size_t bytes = 0;
@@ -286,7 +291,8 @@ void PulseAudioSource::on_read(size_t) {
         pa_stream_drop(stream_);
     }
     if (!timing_requested_ && stream_ &&
-        (recent_.empty() || Clock::now() - recent_.back().time > timing_interval)) {
+        (recent_.empty() || Clock::now() - recent_.back().time >
+                                (monitor_ ? monitor_timing_interval : source_timing_interval))) {
         if (pa_operation* op = pa_stream_update_timing_info(stream_, nullptr, nullptr)) {
             pa_operation_unref(op);
             timing_requested_ = true;
@@ -306,13 +312,25 @@ void PulseAudioSource::on_timing() {
     const auto usec = static_cast<int64_t>(timing->transport_usec + timing->source_usec) -
                       static_cast<int64_t>(timing->sink_usec);
     const Anchor latest{timing->write_index, Clock::now() - std::chrono::microseconds(usec)};
-    if (timing->sink_usec > 0) recent_.clear();  // a monitor: the latest (see on_read)
+    if (monitor_) recent_.clear();  // the latest (see on_read)
     while (!recent_.empty() && latest.time - recent_.front().time > floor_window)
         recent_.pop_front();
     recent_.push_back(latest);
     anchor_ = *std::min_element(recent_.begin(), recent_.end(), [](const auto& a, const auto& b) {
         return a.origin() < b.origin();
     });
+}
+
+// Mainloop thread, once the stream is ready: whether its source is a sink's monitor (see on_read).
+void PulseAudioSource::ask_if_monitor() {
+    const auto on_info = [](pa_context*, const pa_source_info* info, int eol, void* user) {
+        if (eol == 0 && info)
+            static_cast<PulseAudioSource*>(user)->monitor_ =
+                info->monitor_of_sink != PA_INVALID_INDEX;
+    };
+    if (pa_operation* op = pa_context_get_source_info_by_index(
+            context_, pa_stream_get_device_index(stream_), on_info, this))
+        pa_operation_unref(op);
 }
 
 TimePoint PulseAudioSource::Anchor::origin() const {

@@ -36,6 +36,7 @@ private:
     void on_stream_state();
     void on_read(size_t bytes);
     void on_timing();
+    void ask_if_monitor();
     void on_server_info(const pa_server_info* info);
     void drop_stream();
     void retry_later();
@@ -63,6 +64,7 @@ private:
     };
     std::optional<Anchor> anchor_;
     std::deque<Anchor> recent_;
+    bool monitor_ = true;            // the stream records a sink's monitor (as far as known yet)
     bool timing_requested_ = false;  // a timing update is on its way
     bool flowing_ = false;           // data has arrived on the current stream
     mutable std::mutex device_mutex_;

