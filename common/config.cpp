@@ -179,6 +179,8 @@ void read_video(const toml::table& root, const std::string& source, Config& conf
     s.get("keyframe_seconds", v.keyframe_seconds, 0.1, 60.0);
     static constexpr std::array resize_modes{"scale", "new_file"};
     s.get("on_resize", v.on_resize, resize_modes);
+    static constexpr std::array rate_modes{"cfr", "vfr"};
+    s.get("frame_rate_mode", v.frame_rate_mode, rate_modes);
 }
 
 void read_audio(const toml::table& root, const std::string& source, Config& config) {

@@ -433,6 +433,11 @@ void Session::encode_loop() {
         while (auto frame = queue_.pop()) {
             if (ok && !(ok = encode_frame(timeline, *frame))) fail_encode();
         }
+        // VFR: the last slot is written, so the file lasts as long as the recording.
+        const int64_t last_slot = timeline.slots() - 1;
+        if (ok && last_encoded_ >= 0 && last_encoded_ < last_slot &&
+            !(ok = encode_slot(nullptr, last_slot)))
+            fail_encode();
         if (ok && !encoder_->flush([this](AVPacket& p) { return write_video(p); })) fail_encode();
     } catch (...) {
         fail(ErrorCode::internal, "unexpected exception in the venc thread: " +
@@ -454,6 +459,9 @@ bool Session::write_video(AVPacket& packet) {
 }
 
 // The first frame sets the session's epoch; audio refers to it.
+// CFR: every slot is written, an unchanged grab and an empty slot (a late grab) as the previous
+// picture again. VFR: only pictures that changed are written, plus an unchanged one when
+// frame_due() says so; an empty slot is left empty (the previous picture lasts longer).
 bool Session::encode_frame(VideoTimeline& timeline, const VideoFrame& frame) {
     clock_.set_epoch(frame.time);
     const auto media = clock_.media_time(frame.time);
@@ -465,20 +473,14 @@ bool Session::encode_frame(VideoTimeline& timeline, const VideoFrame& frame) {
     spdlog::trace("{}: frame at {:.6f} s in slot {} ({:+.3f} ms from it)", id_, media->count(),
                   slot->pts,
                   (media->count() - static_cast<double>(slot->pts) / options_.video.fps) * 1000);
-    const auto sink = [this](AVPacket& p) { return write_video(p); };
-    // One slot (nullptr: the previous picture again). At a planned cut, the first frame at or
-    // after it starts the new file, as a keyframe.
-    int64_t failed_at = -1;  // the slot the encoder failed on
-    const auto encode = [&](const AVFrame* picture, int64_t pts) {
-        if (output_->keyframe_due(static_cast<double>(pts) / options_.video.fps))
-            encoder_->request_keyframe();
-        if (encoder_->encode(picture, pts, sink)) return true;
-        failed_at = pts;
-        return false;
-    };
+    slots_ = timeline.slots();
+    max_repeats_ = std::max<int64_t>(max_repeats_, slot->repeats);
+    const bool vfr = options_.video.frame_rate_mode == "vfr";
+    if (vfr && !frame.frame && !frame_due(slot->pts)) return true;
+    int64_t pts = vfr ? slot->pts : slot->pts - slot->repeats;  // the next slot to write
     bool ok = true;
-    for (int64_t i = slot->repeats; ok && i > 0; --i, ++duplicated_)
-        ok = encode(nullptr, slot->pts - i);
+    while (ok && pts < slot->pts)
+        if ((ok = encode_slot(nullptr, pts))) ++pts, ++duplicated_;
     // An unchanged grab (no frame) is the previous picture again, which the encoder still holds.
     if (frame.frame) {
         const AVFrame& picture = *frame.frame;
@@ -487,18 +489,39 @@ bool Session::encode_frame(VideoTimeline& timeline, const VideoFrame& frame) {
             return false;
         last_picture_.reset(av_frame_clone(&picture));
     }
-    ok = ok && encode(frame.frame.get(), slot->pts);
-    // A failed encoder: a new file with another from the failed slot on. A new encoder has no
-    // previous picture, so the latest one also stands in for the repeats not yet written.
+    ok = ok && encode_slot(frame.frame.get(), slot->pts);
+    // A failed encoder (at slot `pts`): a new file with another from that slot on. A new encoder
+    // has no previous picture, so the latest one also stands in for the slots not yet written.
     if (!ok) {
-        if (!fail_over_encoder(failed_at) || !encode(last_picture_.get(), failed_at)) return false;
-        for (int64_t pts = failed_at + 1; pts <= slot->pts; ++pts)
-            if (!encode(nullptr, pts)) return false;
+        if (!fail_over_encoder(pts) || !encode_slot(last_picture_.get(), pts)) return false;
+        for (int64_t later = pts + 1; later <= slot->pts; ++later)
+            if ((!vfr || later == slot->pts) && !encode_slot(nullptr, later)) return false;
     }
     ++encoded_;
-    slots_ = timeline.slots();
-    max_repeats_ = std::max<int64_t>(max_repeats_, slot->repeats);
     return true;
+}
+
+// venc thread: slot `pts` into the current encoder (nullptr: the previous picture again). At a
+// planned cut, the first frame at or after it starts the new file, as a keyframe.
+bool Session::encode_slot(const AVFrame* picture, int64_t pts) {
+    if (output_->keyframe_due(static_cast<double>(pts) / options_.video.fps))
+        encoder_->request_keyframe();
+    if (!encoder_->encode(picture, pts, [this](AVPacket& p) { return write_video(p); }))
+        return false;
+    last_encoded_ = pts;
+    return true;
+}
+
+// VFR, venc thread: whether slot `pts` is written although its picture did not change: at least
+// one frame a second (a player shows the time passing, a cut file has a picture to start from),
+// a keyframe due by time, or a planned cut.
+bool Session::frame_due(int64_t pts) {
+    const int fps = options_.video.fps;
+    if (output_->keyframe_due(static_cast<double>(pts) / fps)) {
+        encoder_->request_keyframe();
+        return true;
+    }
+    return last_encoded_ < 0 || pts - last_encoded_ >= fps || encoder_->keyframe_due(pts);
 }
 
 bool Session::has_error() const {

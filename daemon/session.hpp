@@ -103,6 +103,8 @@ private:
     void capture_loop();
     void encode_loop();
     bool encode_frame(VideoTimeline& timeline, const VideoFrame& frame);
+    bool encode_slot(const AVFrame* picture, int64_t pts);
+    bool frame_due(int64_t pts);
     void finalize();
     void end();
     bool has_error() const;
@@ -149,6 +151,7 @@ private:
     // venc thread: a reference to the latest picture grabbed, for an encoder that replaces a
     // failed one at an unchanged grab (it has no previous picture of its own).
     FramePtr last_picture_;
+    int64_t last_encoded_ = -1;  // venc thread: the last slot written
     std::atomic<int64_t> slots_{0};
     std::atomic<int64_t> max_repeats_{0};  // most slots one picture filled: the longest gap
     // Set by start(); its size follows a resized screen (the venc thread, follow_resize()).

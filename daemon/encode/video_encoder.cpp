@@ -172,8 +172,7 @@ bool VideoEncoder::encode(const AVFrame* picture, int64_t pts, const PacketSink&
             return false;
         }
     }
-    const bool key =
-        keyframe_requested_ || last_keyframe_ < 0 || pts - last_keyframe_ >= keyframe_slots_;
+    const bool key = keyframe_due(pts);
     if (key) last_keyframe_ = pts;
     keyframe_requested_ = false;
     last_->pts = pts;

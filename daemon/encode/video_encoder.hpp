@@ -42,6 +42,11 @@ public:
     bool encode(const AVFrame* picture, int64_t pts, const PacketSink& sink);
     // The next frame encoded is a keyframe (a new segment starts there).
     void request_keyframe() { keyframe_requested_ = true; }
+    // Whether a frame in slot `pts` would be a keyframe (requested, or keyframe_seconds since
+    // the last).
+    bool keyframe_due(int64_t pts) const {
+        return keyframe_requested_ || last_keyframe_ < 0 || pts - last_keyframe_ >= keyframe_slots_;
+    }
     // Drains the encoder's delayed frames at the end of the recording.
     bool flush(const PacketSink& sink);
     const std::string& error() const { return error_; }

@@ -2,7 +2,8 @@
 # perf.sh: what recording costs, recd against its peers on the same scenes in the same run (not
 # a ctest; issue 7's benchmark). Starts its own Xvfb (1920x1080) and PulseAudio (the integration
 # fixtures' scripts); for each scene and run, records SECONDS of it with each recorder in turn:
-#   recd       whole screen, system sound and microphone tracks, x264 quality "low" at CRF 23
+#   recd       whole screen, system sound and microphone tracks, x264 quality "low" at CRF 23,
+#              frame_rate_mode "vfr" (FRAME_RATE_MODE=cfr in the environment for constant rate)
 #   ffmpeg     -f x11grab -framerate 30 + -f pulse, libx264 ultrafast zerolatency CRF 23, AAC
 #   gstreamer  ximagesrc ! videoconvert ! x264enc ultrafast zerolatency (constant quality 23)
 #              + pulsesrc ! avenc_aac ! matroskamux
@@ -61,6 +62,9 @@ set_scene() {
             scene_pids="$!"
             if [ "$1" = typing ]; then
                 # A few lines a second into a 100x30 terminal in a corner: a small part changes.
+                # Created after the big one's window (no window manager: the later window is on
+                # top; started together, the big one covered it half the time).
+                sleep 1
                 xterm -geometry 100x30+60+60 -e sh -c \
                     'while :; do ls /usr/share/doc | shuf -n 1; sleep 0.3; done' &
                 scene_pids="$scene_pids $!"
@@ -130,7 +134,8 @@ record_gst() {
 }
 
 start_recd "quality = \"low\"
-crf = 23"
+crf = 23
+frame_rate_mode = \"${FRAME_RATE_MODE:-vfr}\""
 for scene in still typing motion; do
     set_scene "$scene"
     run=1

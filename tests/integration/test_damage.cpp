@@ -149,3 +149,43 @@ TEST_CASE("damage: the cursor moving over a still screen is recorded", "[damage]
     const auto [first, last] = first_and_last_picture(stopped.value("file", ""));
     CHECK(difference(first, last) > 0.05);  // the cursor, where there was none
 }
+
+TEST_CASE(
+    "damage: frame_rate_mode = vfr writes a still screen about once a second and every picture "
+    "that changed, and the file lasts as long as the recording",
+    "[damage]") {
+    Sandbox box;
+    write_output_config(box,
+                        OutputConfig().video("quality = \"low\"\nframe_rate_mode = \"vfr\"\n"));
+    PrivateX x(box, PrivateX::Server::xvfb, "640x480", false);
+    Recd recd(box);
+    REQUIRE(recd.wait_ready());
+    const auto started = std::chrono::steady_clock::now();
+    const std::string id = record_corner(box, x);
+    std::this_thread::sleep_for(std::chrono::seconds(3));
+    x.start_pattern();
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    const double wall =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const Json stopped = stop_recording(box, id);
+    const VideoReport report = check_session_file(stopped);
+    INFO("file report:\n" << report.summary());
+    REQUIRE(report.error.empty());
+    CHECK(report.decode_errors == 0);
+    CHECK(report.decoded_frames == report.packets());
+    CHECK(report.pts_strictly_increasing);
+    CHECK(report.dts_strictly_increasing);
+    CHECK(report.starts_with_keyframe);
+    const double tick = static_cast<double>(report.time_base_num) / report.time_base_den;
+    CHECK(report.max_keyframe_gap <= 2.0 + 1.0 / fps + tick);
+    CHECK(report.duration_in_header);
+    CHECK(std::abs(report.container_duration - wall) <= 0.5);
+    // The still 3 s: a frame a second and the keyframes, not 90; then the moving 2 s: ~60.
+    int still = 0, moving = 0;
+    const double first = static_cast<double>(report.frame_pts.front()) * tick;
+    for (int64_t pts : report.frame_pts) (pts * tick - first < 2.8 ? still : moving)++;
+    CAPTURE(still, moving);
+    CHECK(still >= 3);
+    CHECK(still <= 8);
+    CHECK(moving >= 40);
+}

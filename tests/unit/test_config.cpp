@@ -43,6 +43,7 @@ void check_defaults(const rec::Config& c) {
     CHECK(c.output.on_file_closed == d.output.on_file_closed);
     CHECK(c.video.keyframe_seconds == d.video.keyframe_seconds);
     CHECK(c.video.on_resize == d.video.on_resize);
+    CHECK(c.video.frame_rate_mode == d.video.frame_rate_mode);
     CHECK(c.audio.system == d.audio.system);
     CHECK(c.audio.mic == d.audio.mic);
     CHECK(c.audio.system_device == d.audio.system_device);
@@ -94,6 +95,7 @@ TEST_CASE("config defaults are the documented ones") {
     CHECK(c.output.on_file_closed.empty());
     CHECK(c.video.keyframe_seconds == 2.0);
     CHECK(c.video.on_resize == "scale");
+    CHECK(c.video.frame_rate_mode == "cfr");
     CHECK(c.audio.system);
     CHECK(c.audio.mic);
     CHECK(c.audio.system_device.empty());
@@ -127,6 +129,7 @@ bitrate_kbps = 4000
 size = "1280x720"
 keyframe_seconds = 0.5
 on_resize = "new_file"
+frame_rate_mode = "vfr"
 [audio]
 system = false
 mic = false
@@ -163,6 +166,7 @@ directory = "/var/lib/recd/{user}/screen"
     CHECK(c.video.size == "1280x720");
     CHECK(c.video.keyframe_seconds == 0.5);
     CHECK(c.video.on_resize == "new_file");
+    CHECK(c.video.frame_rate_mode == "vfr");
     CHECK_FALSE(c.audio.system);
     CHECK_FALSE(c.audio.mic);
     CHECK(c.audio.system_device == "s.monitor");
@@ -211,6 +215,7 @@ TEST_CASE("config errors name the file, the key, the value and what is allowed")
         {"[video]\nquality = \"ultra\"", {"video.quality", "low, medium, high", "ultra"}},
         {"[video]\nquality = 5", {"video.quality", "string", "5"}},
         {"[video]\non_resize = \"stretch\"", {"video.on_resize", "scale, new_file", "stretch"}},
+        {"[video]\nframe_rate_mode = \"auto\"", {"video.frame_rate_mode", "cfr, vfr", "auto"}},
         {"[video]\nencoder = [\"vaapi\"]", {"video.encoder", "nvenc, x264", "vaapi"}},
         {"[video]\nencoder = []", {"video.encoder", "list"}},
         {"[video]\nencoder = \"x264\"", {"video.encoder", "list", "x264"}},
@@ -466,6 +471,7 @@ TEST_CASE("config/recd.toml documents every key with its true default") {
                                          "output.on_file_closed",
                                          "video.keyframe_seconds",
                                          "video.on_resize",
+                                         "video.frame_rate_mode",
                                          "audio.system",
                                          "audio.mic",
                                          "audio.system_device",
