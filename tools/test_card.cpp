@@ -10,10 +10,10 @@ struct Yuv {
     uint8_t y, u, v;
 };
 
-// BT.709, video range: what recd's encoder assumes of YUV input.
+// BT.601, video range: what recd's encoder assumes of YUV input.
 Yuv to_yuv(Rgb c) {
-    const double y = 0.2126 * c.r + 0.7152 * c.g + 0.0722 * c.b;
-    const double u = (c.b - y) / 1.8556, v = (c.r - y) / 1.5748;
+    const double y = 0.299 * c.r + 0.587 * c.g + 0.114 * c.b;
+    const double u = (c.b - y) / 1.772, v = (c.r - y) / 1.402;
     const auto clamp = [](double x) {
         return static_cast<uint8_t>(std::clamp(x + 0.5, 0.0, 255.0));
     };

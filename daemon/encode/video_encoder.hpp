@@ -62,7 +62,10 @@ private:
     CodecContextPtr codec_;
     AVPixelFormat input_format_ = AV_PIX_FMT_NONE;  // the capture's
     int input_width_ = 0, input_height_ = 0;        // the capture's size the conversion is for
-    SwsContextPtr sws_;  // null when the backend takes the capture as it is
+    // How the capture becomes the encoder's input: as it is, libyuv (BGR0 at the file's size
+    // into I420), or swscale (anything else; sws_ is set only then).
+    enum class Conversion { none, libyuv, swscale } conversion_ = Conversion::none;
+    SwsContextPtr sws_;
     int scaled_width_ = 0, scaled_height_ = 0, x_ = 0, y_ = 0;  // the picture inside the frame
     FramePtr converted_;                                        // conversion target, reused
     FramePtr scaled_;  // letterboxing only: the scaled picture before it is centred

@@ -83,7 +83,7 @@ TEST_CASE("shm: BGRA, RGB24, NV12 and I420 rings are recorded at once, each with
         const Json stopped = stop_recording(box, ids[i]);
         check_recording(check_session_file(stopped), 640, 480, 30);
         // The card's background at (x, y) is R = 255 x / 640, G = 255 y / 480, B = 128; in the
-        // file, BT.709 video range. A point away from the moving bar, in every frame.
+        // file, BT.601 video range. A point away from the moving bar, in every frame.
         int checked = 0;
         double worst[3] = {0, 0, 0};  // Y, U, V
         const auto frames =
@@ -91,10 +91,10 @@ TEST_CASE("shm: BGRA, RGB24, NV12 and I420 rings are recorded at once, each with
                 const int bar = card_number(f) * 8 % 624;
                 const int x = bar > 320 ? 96 : 480, y = 320;
                 const double r = x * 255.0 / 640, g = y * 255.0 / 480, b = 128;
-                const double luma = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+                const double luma = 0.299 * r + 0.587 * g + 0.114 * b;
                 const double expected[3] = {16 + luma * 219 / 255,
-                                            128 + (b - luma) / 1.8556 * 224 / 255,
-                                            128 + (r - luma) / 1.5748 * 224 / 255};
+                                            128 + (b - luma) / 1.772 * 224 / 255,
+                                            128 + (r - luma) / 1.402 * 224 / 255};
                 const double got[3] = {mean(f, 0, x, y), mean(f, 1, x / 2, y / 2),
                                        mean(f, 2, x / 2, y / 2)};
                 for (int c = 0; c < 3; ++c)

@@ -81,16 +81,17 @@ TEST_CASE("harness: sync_tool feeds the mic FIFO at the skewed rate with tones a
     const std::string out = tool.output();
     INFO("sync_tool output:\n" << out);
 
-    // Frames arrive at the skewed rate: a read finds those due when it began, less the chunk
-    // being captured (240 frames), and none not yet due when it returned; give or take 600
-    // frames of scheduling. Both ends, so that this test's own delays (a busy machine) do not
-    // count against the writer.
+    // Frames arrive in real time: a read finds those due when it began, less the chunk being
+    // captured (240 frames), and none not yet due when it returned; give or take 2400 frames
+    // (50 ms: this VM stalls every process for 10-35 ms at times; 600 failed CI's run once).
+    // Both ends, so that this test's own delays do not count against the writer. The skew
+    // itself is checked exactly below, by where the tones are.
     REQUIRE(capture.reads.size() > 10);
     for (const FifoRead& r : capture.reads) {
         const auto frames = static_cast<double>(r.frames);
         CAPTURE(r.began - tool.start(), r.returned - tool.start(), frames);
-        CHECK(frames >= (r.began - tool.start()) * rate - 240 - 600);
-        CHECK(frames <= (r.returned - tool.start()) * rate + 600);
+        CHECK(frames >= (r.began - tool.start()) * rate - 240 - 2400);
+        CHECK(frames <= (r.returned - tool.start()) * rate + 2400);
     }
     // Tones where sync_tool says and where the schedule puts them: silence before, a sine from
     // phase 0 (its second sample is sin(2 pi 1000/48000)).
