@@ -70,6 +70,7 @@ Session::Session(std::string id, SessionOptions options, const Config& config, E
                  OpenFiles& open_files)
     : id_(std::move(id)),
       options_(std::move(options)),
+      vfr_(options_.video.frame_rate_mode == "vfr"),
       config_(config),
       events_(events),
       open_files_(open_files),
@@ -433,6 +434,7 @@ void Session::encode_loop() {
         while (auto frame = queue_.pop()) {
             if (ok && !(ok = encode_frame(timeline, *frame))) fail_encode();
         }
+        last_picture_.reset();  // the capture's frame pool can go
         // VFR: the last slot is written, so the file lasts as long as the recording.
         const int64_t last_slot = timeline.slots() - 1;
         if (ok && last_encoded_ >= 0 && last_encoded_ < last_slot &&
@@ -462,7 +464,7 @@ bool Session::write_video(AVPacket& packet) {
 // CFR: every slot is written, an unchanged grab and an empty slot (a late grab) as the previous
 // picture again. VFR: only pictures that changed are written, plus an unchanged one when
 // frame_due() says so; an empty slot is left empty (the previous picture lasts longer).
-bool Session::encode_frame(VideoTimeline& timeline, const VideoFrame& frame) {
+bool Session::encode_frame(VideoTimeline& timeline, VideoFrame& frame) {
     clock_.set_epoch(frame.time);
     const auto media = clock_.media_time(frame.time);
     const auto slot = media ? timeline.place(*media) : std::nullopt;
@@ -475,27 +477,27 @@ bool Session::encode_frame(VideoTimeline& timeline, const VideoFrame& frame) {
                   (media->count() - static_cast<double>(slot->pts) / options_.video.fps) * 1000);
     slots_ = timeline.slots();
     max_repeats_ = std::max<int64_t>(max_repeats_, slot->repeats);
-    const bool vfr = options_.video.frame_rate_mode == "vfr";
-    if (vfr && !frame.frame && !frame_due(slot->pts)) return true;
-    int64_t pts = vfr ? slot->pts : slot->pts - slot->repeats;  // the next slot to write
+    const bool changed = frame.frame != nullptr;
+    if (vfr_ && !changed && !frame_due(slot->pts)) return true;
+    int64_t pts = vfr_ ? slot->pts : slot->pts - slot->repeats;  // the next slot to write
     bool ok = true;
     while (ok && pts < slot->pts)
         if ((ok = encode_slot(nullptr, pts))) ++pts, ++duplicated_;
     // An unchanged grab (no frame) is the previous picture again, which the encoder still holds.
-    if (frame.frame) {
+    if (changed) {
         const AVFrame& picture = *frame.frame;
         if (ok && (picture.width != region_.width || picture.height != region_.height) &&
             !follow_resize(picture, slot->pts))
             return false;
-        last_picture_.reset(av_frame_clone(&picture));
+        last_picture_ = std::move(frame.frame);
     }
-    ok = ok && encode_slot(frame.frame.get(), slot->pts);
+    ok = ok && encode_slot(changed ? last_picture_.get() : nullptr, slot->pts);
     // A failed encoder (at slot `pts`): a new file with another from that slot on. A new encoder
     // has no previous picture, so the latest one also stands in for the slots not yet written.
     if (!ok) {
         if (!fail_over_encoder(pts) || !encode_slot(last_picture_.get(), pts)) return false;
         for (int64_t later = pts + 1; later <= slot->pts; ++later)
-            if ((!vfr || later == slot->pts) && !encode_slot(nullptr, later)) return false;
+            if ((!vfr_ || later == slot->pts) && !encode_slot(nullptr, later)) return false;
     }
     ++encoded_;
     return true;

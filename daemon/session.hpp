@@ -102,7 +102,7 @@ private:
     void open_audio();
     void capture_loop();
     void encode_loop();
-    bool encode_frame(VideoTimeline& timeline, const VideoFrame& frame);
+    bool encode_frame(VideoTimeline& timeline, VideoFrame& frame);
     bool encode_slot(const AVFrame* picture, int64_t pts);
     bool frame_due(int64_t pts);
     void finalize();
@@ -122,6 +122,7 @@ private:
 
     const std::string id_;
     const SessionOptions options_;
+    const bool vfr_;  // options_.video.frame_rate_mode is "vfr"
     const Config config_;
     Events& events_;
     OpenFiles& open_files_;  // notes each file while it is written
@@ -148,8 +149,9 @@ private:
     bool stop_requested_ = false;
 
     std::atomic<uint64_t> captured_{0}, unchanged_{0}, encoded_{0}, duplicated_{0}, skipped_{0};
-    // venc thread: a reference to the latest picture grabbed, for an encoder that replaces a
-    // failed one at an unchanged grab (it has no previous picture of its own).
+    // venc thread: the latest picture grabbed (taken over from its queue entry, not copied), for
+    // an encoder that replaces a failed one at an unchanged grab (it has no previous picture of
+    // its own). Released when the venc thread ends.
     FramePtr last_picture_;
     int64_t last_encoded_ = -1;  // venc thread: the last slot written
     std::atomic<int64_t> slots_{0};

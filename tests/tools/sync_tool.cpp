@@ -206,14 +206,12 @@ private:
 // went out.
 Clock::duration flash(Flasher& flasher, Clock::time_point instant) {
     constexpr double step_ms = 0.5;
-    const auto since_ms = [&] {
-        return std::chrono::duration<double, std::milli>(Clock::now() - instant).count();
-    };
     Clock::duration late{};
     for (double ms = 0; ms < ramp_ms; ms += step_ms) {
         std::this_thread::sleep_until(after(instant, ms / 1000));
-        const double now_ms = since_ms();
-        if (ms == 0) late = Clock::now() - instant;
+        const auto since = Clock::now() - instant;
+        if (ms == 0) late = since;
+        const double now_ms = std::chrono::duration<double, std::milli>(since).count();
         if (now_ms >= ramp_ms) break;
         flasher.fill(flash_level(now_ms + step_ms / 2));
     }
