@@ -12,6 +12,7 @@
 #include "../common/log.hpp"
 #include "../common/systemd_journal.hpp"
 #include "encode/probe.hpp"
+#include "glibc_malloc.hpp"
 #include "instance_lock.hpp"
 #include "login_session.hpp"
 #include "server.hpp"
@@ -37,6 +38,7 @@ void widen_logging(const std::string& level, rec::LogOutput output, bool session
 }  // namespace
 
 int main(int argc, char** argv) {
+    rec::keep_large_allocations_mapped();
     CLI::App app{"recd: records the screen of this login session; control it with recctl"};
     std::string config_path, socket_arg, log_level, log_file;
     bool session = false;

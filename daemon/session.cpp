@@ -300,9 +300,11 @@ void Session::request_stop() {
     }
     stop_cv_.notify_all();
     // A grab waiting on a hung X server (or for a producer) must not hold up the stop. source_
-    // exists once the state has been waiting or recording (start() sets it first) and lives
-    // as long as the session.
-    if (was_running) source_->interrupt();
+    // exists once the state has been waiting or recording (start() sets it first) and until the
+    // session has ended.
+    if (!was_running) return;
+    std::shared_lock lock(pipeline_mutex_);
+    if (source_) source_->interrupt();
 }
 
 void Session::pause() {
@@ -327,6 +329,7 @@ void Session::change_state(SessionState from, SessionState to) {
 }
 
 void Session::split() {
+    std::shared_lock lock(pipeline_mutex_);
     const auto s = state();
     if (s != SessionState::recording && s != SessionState::paused)
         throw Error(ErrorCode::invalid_state,
@@ -552,9 +555,23 @@ void Session::finalize() {
 void Session::end() {
     const bool failed = has_error();
     state_ = failed ? SessionState::failed : SessionState::stopped;
+    ipc::Json final_status = status();
+    release_pipeline(final_status);
     events_.publish({{"event", failed ? "session_failed" : "session_stopped"},
                      {"session", id_},
-                     {"status", status()}});
+                     {"status", std::move(final_status)}});
+}
+
+// end(), on the thread that ends the session: every other pipeline thread is done (the vcap
+// thread closed the queue before the venc thread left its loop; finalize() joined the tracks'),
+// so what they used can go. status() says from now on what it said last.
+void Session::release_pipeline(const ipc::Json& final_status) {
+    std::lock_guard lock(pipeline_mutex_);
+    final_status_ = final_status;
+    output_.reset();  // holds the codec contexts of the encoders below
+    tracks_.clear();
+    encoder_.reset();
+    source_.reset();
 }
 
 // venc thread, when the video encoder failed at slot `pts` and the output did not: the
@@ -663,6 +680,12 @@ void Session::fail_encode() {
 }
 
 ipc::Json Session::status() const {
+    std::shared_lock lock(pipeline_mutex_);
+    if (final_status_) {
+        ipc::Json j = *final_status_;
+        if (hooks_) j["hooks"] = hooks_->status();  // the last file's hook may still be running
+        return j;
+    }
     const auto s = state();
     ipc::Json j = {
         {"id", id_},
@@ -698,9 +721,9 @@ ipc::Json Session::status() const {
                    {"duplicated", duplicated_.load()},
                    // The longest time one picture stood for another, capture stalls included.
                    {"max_gap_ms", (max_repeats_.load() + 1) * 1000.0 / options_.video.fps}};
-    // source_ is set before the state leaves starting, and kept.
+    // source_ is set before the state leaves starting, and kept until the release.
     if (s != SessionState::starting) source_->describe(j);
-    std::lock_guard lock(error_mutex_);
+    std::lock_guard error_lock(error_mutex_);
     if (error_) j["error"] = {{"code", to_string(error_->code())}, {"message", error_->what()}};
     return j;
 }

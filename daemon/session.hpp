@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -107,6 +108,7 @@ private:
     bool frame_due(int64_t pts);
     void finalize();
     void end();
+    void release_pipeline(const ipc::Json& final_status);
     bool has_error() const;
     void on_file(const ClosedFile& file, bool opened);
     ipc::Json describe() const;
@@ -129,6 +131,14 @@ private:
     std::atomic<SessionState> state_{SessionState::starting};
     SessionClock clock_;
 
+    // The pipeline (source_, encoder_, tracks_, output_) lives until the session ends; then
+    // release_pipeline() lets it go (a finished session stays listed for `status`, and kept its
+    // X connection, frame pool, encoders and their buffers, ~90 MB at 1080p, until forgotten)
+    // and status() answers from final_status_ (and hooks_, kept: hooks outlive the session). Other
+    // threads read the pipeline under a shared lock of pipeline_mutex_; the release takes it
+    // exclusively.
+    mutable std::shared_mutex pipeline_mutex_;
+    std::optional<ipc::Json> final_status_;
     std::unique_ptr<ScreenSource> source_;
     // Set once the encoder, audio and output exist (start(), or await_source() on the vcap
     // thread): status() and describe() read them only then.

@@ -16,6 +16,7 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -83,6 +84,18 @@ std::string fixture_pulse_server() {
              << file << " missing): run the tests through ctest, which starts it");
     }
     return server;
+}
+
+long rss_kib(pid_t pid) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    for (std::string line; std::getline(status, line);)
+        if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+    return -1;
+}
+
+size_t open_fds(pid_t pid) {
+    const fs::path dir = "/proc/" + std::to_string(pid) + "/fd";
+    return static_cast<size_t>(std::distance(fs::directory_iterator(dir), {}));
 }
 
 std::string unused_display() {

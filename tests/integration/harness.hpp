@@ -38,6 +38,10 @@ std::string fixture_pulse_server();
 // A display string no X server answers on (no socket, no lock file).
 std::string unused_display();
 
+// What process `pid` holds now: its resident memory (VmRSS) and its open descriptors.
+long rss_kib(pid_t pid);
+size_t open_fds(pid_t pid);
+
 // The environment of this process with `overrides` ("NAME=value") replacing or adding entries and
 // `removed` names dropped.
 std::vector<std::string> environment_with(const std::vector<std::string>& overrides,

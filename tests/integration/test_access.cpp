@@ -25,13 +25,6 @@ namespace {
 
 constexpr uid_t nobody = 65534;
 
-long rss_kib(pid_t pid) {
-    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-    for (std::string line; std::getline(status, line);)
-        if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-    return -1;
-}
-
 // CPU seconds (user + system) the process has used.
 double cpu_seconds(pid_t pid) {
     std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
@@ -39,11 +32,6 @@ double cpu_seconds(pid_t pid) {
     std::istringstream fields(content.substr(content.rfind(')') + 2));
     std::vector<std::string> f{std::istream_iterator<std::string>(fields), {}};
     return (std::stod(f.at(11)) + std::stod(f.at(12))) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-size_t open_fds(pid_t pid) {
-    const fs::path dir = "/proc/" + std::to_string(pid) + "/fd";
-    return static_cast<size_t>(std::distance(fs::directory_iterator(dir), {}));
 }
 
 Json parse(const std::optional<std::string>& line) {
