@@ -12,8 +12,10 @@
 # Per recorder: CPU seconds (user + system of its process over the recording: for recd from
 # /proc before the start and after the stop's reply, for the peers GNU time), peak RSS, frames in
 # the file against SECONDS x 30, file size; for recd also the time from `recctl start` to its
-# first captured frame and from `recctl stop` to the reply (file finalized). Prints the medians
-# over the runs with each recorder's CPU as a ratio of ffmpeg's, and writes perf.json.
+# first captured frame and from `recctl stop` to the reply (file finalized); for motion the
+# quality: PSNR of the file against the pattern frames it shows (tests/tools/pattern_psnr; each
+# pattern frame carries its number). Prints the medians over the runs with each recorder's CPU as
+# a ratio of ffmpeg's, and writes perf.json.
 #
 # Usage: tests/bench/perf.sh [-s SECONDS] [-r RUNS] [-b BUILD_DIR] [-o OUT_DIR]
 #   SECONDS    recording length per recorder and scene, default 60
@@ -23,7 +25,8 @@
 # Needs: ffmpeg, gst-launch-1.0 (gstreamer1.0-tools, -plugins-good, -plugins-ugly, -libav,
 # gstreamer1.0-pulseaudio), xterm, GNU time (/usr/bin/time), jq.
 # Targets (issue 7): CPU still <= 0.1 x ffmpeg, typing <= 0.3 x, motion <= 0.6 x with no dropped
-# frames; peak RSS <= 120 MB; start to first frame <= 150 ms; stop to finalized <= 500 ms.
+# frames and a PSNR no more than 0.5 dB below ffmpeg's; peak RSS <= 120 MB; start to first frame
+# <= 150 ms; stop to finalized <= 500 ms.
 set -eu
 
 name=perf
@@ -32,7 +35,7 @@ seconds=60
 runs=3
 screen=1920x1080
 out_name=bench-perf
-bins="tests/tools/test_pattern"
+bins="tests/tools/test_pattern tests/tools/pattern_psnr"
 for tool in ffmpeg gst-launch-1.0 xterm jq /usr/bin/time; do
     command -v "$tool" >/dev/null || { echo "perf: $tool not found (see the Needs: line)" >&2; exit 1; }
 done
@@ -48,6 +51,14 @@ now_ms() { date +%s%3N; }
 frames_in() {
     ffprobe -v error -select_streams v:0 -count_packets -show_entries stream=nb_read_packets \
         -of csv=p=0 "$1" 2>/dev/null || echo 0
+}
+# scene file: the file's PSNR against the test pattern in the motion scene, else "-".
+quality() {
+    if [ "$1" = motion ]; then
+        "$build/tests/tools/pattern_psnr" "$2" | jq .psnr_db || echo 0
+    else
+        echo -
+    fi
 }
 
 scene_pids=
@@ -75,9 +86,10 @@ set_scene() {
     sleep 2  # mapped and drawn
 }
 
-# runs.tsv: scene, run, recorder, cpu_s, rss_mb, frames, mb, start_ms, stop_ms
-printf 'scene\trun\trecorder\tcpu_s\trss_mb\tframes\tmb\tstart_ms\tstop_ms\n' >"$out/runs.tsv"
-row() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$out/runs.tsv"; }
+# runs.tsv: scene, run, recorder, cpu_s, rss_mb, frames, mb, start_ms, stop_ms, psnr_db
+printf 'scene\trun\trecorder\tcpu_s\trss_mb\tframes\tmb\tstart_ms\tstop_ms\tpsnr_db\n' \
+    >"$out/runs.tsv"
+row() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$out/runs.tsv"; }
 
 record_recd() {  # scene run
     before=$(cpu_ticks "$recd")
@@ -95,7 +107,7 @@ record_recd() {  # scene run
     rss=$(awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$recd/status")
     file=$(jq -r .session.file "$out/recd-$1-$2.json")
     row "$1" "$2" recd "$cpu" "$rss" "$(frames_in "$file")" \
-        "$(du -m "$file" | cut -f1)" "$start_ms" "$stop_ms"
+        "$(du -m "$file" | cut -f1)" "$start_ms" "$stop_ms" "$(quality "$1" "$file")"
 }
 
 # scene run recorder file command...: runs the command under GNU time, stops it with SIGINT
@@ -110,8 +122,8 @@ record_peer() {
     pkill -INT -P "$timer" 2>/dev/null || true
     wait "$timer" || true
     tail -n 1 "$out/$recorder-$scene-$run.time" | awk -v s="$scene" -v r="$run" -v n="$recorder" \
-        -v f="$(frames_in "$file")" -v mb="$(du -m "$file" | cut -f1)" \
-        '{ printf "%s\t%s\t%s\t%.2f\t%.1f\t%s\t%s\t\t\n", s, r, n, $1 + $2, $3 / 1024, f, mb }' \
+        -v f="$(frames_in "$file")" -v mb="$(du -m "$file" | cut -f1)" -v q="$(quality "$scene" "$file")" \
+        '{ printf "%s\t%s\t%s\t%.2f\t%.1f\t%s\t%s\t-\t-\t%s\n", s, r, n, $1 + $2, $3 / 1024, f, mb, q }' \
         >>"$out/runs.tsv"
 }
 
@@ -150,7 +162,7 @@ done
 set_scene none
 
 # Medians per scene and recorder, CPU as a ratio of ffmpeg's median in the same scene.
-summary=$(awk -F'\t' 'NR > 1 { key = $1 "\t" $3; n[key]++; for (c = 4; c <= 9; c++) v[key, c, n[key]] = $c }
+summary=$(awk -F'\t' 'NR > 1 { key = $1 "\t" $3; n[key]++; for (c = 4; c <= 10; c++) v[key, c, n[key]] = $c }
     function median(key, c,   i, j, a, t, m) {
         m = n[key]; for (i = 1; i <= m; i++) a[i] = v[key, c, i]
         for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
@@ -163,19 +175,21 @@ summary=$(awk -F'\t' 'NR > 1 { key = $1 "\t" $3; n[key]++; for (c = 4; c <= 9; c
             ratio = base[k[1]] > 0 ? median(key, 4) / base[k[1]] : 0
             start = k[2] == "recd" ? median(key, 8) : "-"
             stop = k[2] == "recd" ? median(key, 9) : "-"
-            printf "%s\t%s\t%.2f\t%.3f\t%.1f\t%d\t%d\t%s\t%s\n", k[1], k[2], median(key, 4),
-                ratio, median(key, 5), median(key, 6), median(key, 7), start, stop
+            psnr = k[1] == "motion" ? sprintf("%.2f", median(key, 10)) : "-"
+            printf "%s\t%s\t%.2f\t%.3f\t%.1f\t%d\t%d\t%s\t%s\t%s\n", k[1], k[2], median(key, 4),
+                ratio, median(key, 5), median(key, 6), median(key, 7), start, stop, psnr
         }
     }' "$out/runs.tsv" | sort)
 echo "recd against its peers: $screen, $seconds s per recording, medians of $runs runs ($(nproc) cores)"
-printf '%-8s %-10s %8s %9s %8s %8s %6s %9s %8s\n' scene recorder cpu_s x_ffmpeg rss_mb frames mb \
-    start_ms stop_ms
-echo "$summary" | awk -F'\t' '{ printf "%-8s %-10s %8s %9s %8s %8s %6s %9s %8s\n", $1, $2, $3, $4, $5, $6, $7, $8, $9 }'
+printf '%-8s %-10s %8s %9s %8s %8s %6s %9s %8s %8s\n' scene recorder cpu_s x_ffmpeg rss_mb frames mb \
+    start_ms stop_ms psnr_db
+echo "$summary" | awk -F'\t' '{ printf "%-8s %-10s %8s %9s %8s %8s %6s %9s %8s %8s\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 }'
 echo "$summary" | jq -R -s --arg screen "$screen" --argjson seconds "$seconds" --argjson runs "$runs" '
     split("\n") | map(select(length > 0) | split("\t") | {scene: .[0], recorder: .[1],
         cpu_s: (.[2] | tonumber), cpu_vs_ffmpeg: (.[3] | tonumber), peak_rss_mb: (.[4] | tonumber),
         frames: (.[5] | tonumber), mb: (.[6] | tonumber),
         start_to_first_frame_ms: (if .[7] == "-" then null else (.[7] | tonumber) end),
-        stop_to_final_ms: (if .[8] == "-" then null else (.[8] | tonumber) end)})
+        stop_to_final_ms: (if .[8] == "-" then null else (.[8] | tonumber) end),
+        psnr_db: (if .[9] == "-" then null else (.[9] | tonumber) end)})
     | {screen: $screen, seconds: $seconds, runs: $runs, results: .}' >"$out/perf.json"
 echo "runs: $out/runs.tsv; summary: $out/perf.json"

@@ -59,6 +59,7 @@ int decode_status(int status) {
 fs::path recd_bin() { return built_binary(RECD_BIN, "recd"); }
 fs::path recctl_bin() { return built_binary(RECCTL_BIN, "recctl"); }
 fs::path test_pattern_bin() { return built_binary(TEST_PATTERN_BIN, "test_pattern"); }
+fs::path pattern_psnr_bin() { return built_binary(PATTERN_PSNR_BIN, "pattern_psnr"); }
 
 std::string fixture_display() {
     const fs::path file = fs::path(XVFB_STATE_DIR) / "display";

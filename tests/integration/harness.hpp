@@ -24,6 +24,7 @@ using namespace std::chrono_literals;
 fs::path recd_bin();    // fails the test if recd was not built
 fs::path recctl_bin();  // fails the test if recctl was not built
 fs::path test_pattern_bin();
+fs::path pattern_psnr_bin();  // tests/tools/pattern_psnr: a recording of test_pattern against it
 inline constexpr int screen_width = SCREEN_WIDTH;
 inline constexpr int screen_height = SCREEN_HEIGHT;
 

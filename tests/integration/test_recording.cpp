@@ -47,6 +47,17 @@ TEST_CASE("recording: 4 s of the whole screen give a valid H.264 file of the scr
     CHECK(std::abs(stopped["duration"].get<double>() - report.duration) <= 0.1);
     CHECK(stopped.value("encoder", "") == "x264");
     CHECK(stopped.value("bytes", 0) == static_cast<int64_t>(fs::file_size(stopped["file"])));
+
+    // Every frame is a whole picture of the screen: each shows the number the fixture's pattern
+    // stamped on the frame it drew, and looks like it (a torn or garbled frame would not).
+    Process psnr({pattern_psnr_bin().string(), stopped["file"]}, box.env(), box.new_file("psnr"),
+                 box.new_file("psnr-err"));
+    REQUIRE(psnr.wait_for(60s) == 0);
+    const Json quality = Json::parse(psnr.out());
+    INFO("pattern_psnr: " << quality.dump());
+    CHECK(quality["stamped"] == quality["frames"]);
+    CHECK(quality.value("worst_psnr_db", 0.0) > 30);
+    CHECK(quality.value("distinct", 0) > quality.value("frames", 0) / 2);  // not a still picture
 }
 
 TEST_CASE("recording: status while recording shows the state and frames captured growing",

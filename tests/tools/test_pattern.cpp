@@ -1,19 +1,22 @@
 // test_pattern [--display D] [--fps N]: maps a full-screen override-redirect window (no window
-// manager needed) and draws scrolling colour bars plus a bouncing box until SIGTERM/SIGINT.
+// manager needed) and draws pattern_scene's frames on it (scrolling colour bars, a bouncing box,
+// the frame's number as a stamp) until SIGTERM/SIGINT.
 // Started by tests/integration/fixtures/xvfb_start.sh on the private Xvfb; prints "ready" once the
 // first frame reached the server so the fixture knows the screen has content.
 // Exit codes: 0 on a signal, 1 if the display cannot be opened or is lost, 2 on bad usage.
 #include <xcb/xcb.h>
 
-#include <array>
 #include <chrono>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "pattern_scene.hpp"
 
 namespace {
 
@@ -41,26 +44,9 @@ bool parse_args(int argc, char** argv, Options& options) {
     return true;
 }
 
-// Pixel values for the bars, allocated once; Xvfb's default visual is TrueColor so this is cheap.
-std::vector<uint32_t> allocate_colours(xcb_connection_t* conn, const xcb_screen_t* screen) {
-    static constexpr std::array<std::array<uint16_t, 3>, 8> rgb = {{{0xffff, 0xffff, 0xffff},
-                                                                    {0xffff, 0xffff, 0},
-                                                                    {0, 0xffff, 0xffff},
-                                                                    {0, 0xffff, 0},
-                                                                    {0xffff, 0, 0xffff},
-                                                                    {0xffff, 0, 0},
-                                                                    {0, 0, 0xffff},
-                                                                    {0x2000, 0x2000, 0x2000}}};
-    std::vector<uint32_t> pixels;
-    for (const auto& c : rgb) {
-        auto cookie = xcb_alloc_color(conn, screen->default_colormap, c[0], c[1], c[2]);
-        xcb_alloc_color_reply_t* reply = xcb_alloc_color_reply(conn, cookie, nullptr);
-        pixels.push_back(reply ? reply->pixel : screen->white_pixel);
-        std::free(reply);
-    }
-    return pixels;
-}
-
+// Draws pattern_scene's frames on a full-screen window: each into a pixmap first, then onto the
+// window in one request, so a grab never sees half a frame (the server runs requests one at a
+// time).
 class Scene {
 public:
     Scene(xcb_connection_t* conn, xcb_screen_t* screen) : conn_(conn), screen_(screen) {
@@ -72,49 +58,46 @@ public:
                           0, XCB_WINDOW_CLASS_INPUT_OUTPUT, screen->root_visual,
                           XCB_CW_BACK_PIXEL | XCB_CW_OVERRIDE_REDIRECT, values);
         xcb_map_window(conn, window_);
+        pixmap_ = xcb_generate_id(conn);
+        xcb_create_pixmap(conn, screen->root_depth, pixmap_, window_, width_, height_);
         gc_ = xcb_generate_id(conn);
         const uint32_t gc_values[] = {screen->white_pixel, 0};  // foreground, no exposures
         xcb_create_gc(conn, gc_, window_, XCB_GC_FOREGROUND | XCB_GC_GRAPHICS_EXPOSURES, gc_values);
-        colours_ = allocate_colours(conn, screen);
     }
 
-    // Frame n: bars shifted by 4 px per frame, a box moving diagonally and bouncing off the edges.
     void draw(uint64_t n) {
-        const int bar_width = (width_ + 7) / 8;
-        const int shift = static_cast<int>((n * 4) % static_cast<uint64_t>(bar_width * 8));
-        for (int i = -1; i < 8; ++i) {
-            int x = i * bar_width + shift % bar_width;
-            int colour = ((i - shift / bar_width) % 8 + 8) % 8;
-            fill(colours_[colour], x, 0, bar_width, height_);
+        for (const auto& r : rec::pattern::frame(n, width_, height_)) {
+            const uint32_t value = pixel(r.colour);
+            xcb_change_gc(conn_, gc_, XCB_GC_FOREGROUND, &value);
+            const xcb_rectangle_t rect{static_cast<int16_t>(r.x), static_cast<int16_t>(r.y),
+                                       static_cast<uint16_t>(r.w), static_cast<uint16_t>(r.h)};
+            xcb_poly_fill_rectangle(conn_, pixmap_, gc_, 1, &rect);
         }
-        const int box = height_ / 6;
-        fill(screen_->black_pixel, bounce(n * 7, width_ - box), bounce(n * 5, height_ - box), box,
-             box);
+        xcb_copy_area(conn_, pixmap_, window_, gc_, 0, 0, 0, 0, width_, height_);
         xcb_flush(conn_);
     }
 
 private:
-    static int bounce(uint64_t travelled, int span) {
-        if (span <= 0) return 0;
-        auto period = static_cast<uint64_t>(span) * 2;
-        auto pos = static_cast<int>(travelled % period);
-        return pos <= span ? pos : 2 * span - pos;
-    }
-
-    void fill(uint32_t pixel, int x, int y, int w, int h) {
-        xcb_change_gc(conn_, gc_, XCB_GC_FOREGROUND, &pixel);
-        xcb_rectangle_t rect{static_cast<int16_t>(x), static_cast<int16_t>(y),
-                             static_cast<uint16_t>(w), static_cast<uint16_t>(h)};
-        xcb_poly_fill_rectangle(conn_, window_, gc_, 1, &rect);
+    // The server's pixel value for a colour, asked once per colour (a handful in all).
+    uint32_t pixel(rec::pattern::Rgb c) {
+        const uint32_t key = (uint32_t{c.r} << 16) | (uint32_t{c.g} << 8) | c.b;
+        if (auto it = pixels_.find(key); it != pixels_.end()) return it->second;
+        auto cookie =
+            xcb_alloc_color(conn_, screen_->default_colormap, c.r * 257, c.g * 257, c.b * 257);
+        xcb_alloc_color_reply_t* reply = xcb_alloc_color_reply(conn_, cookie, nullptr);
+        const uint32_t value = reply ? reply->pixel : screen_->white_pixel;
+        std::free(reply);
+        return pixels_[key] = value;
     }
 
     xcb_connection_t* conn_;
     xcb_screen_t* screen_;
     xcb_window_t window_ = 0;
+    xcb_pixmap_t pixmap_ = 0;
     xcb_gcontext_t gc_ = 0;
     int width_ = 0;
     int height_ = 0;
-    std::vector<uint32_t> colours_;
+    std::map<uint32_t, uint32_t> pixels_;
 };
 
 // Round trip so "ready" means the server has processed the first frame.
