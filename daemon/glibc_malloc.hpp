@@ -7,8 +7,8 @@ namespace rec {
 // main(), once, before any thread starts: allocations of 256 KiB and more (pictures, encoder
 // buffers) are mapped on their own and given back to the system when freed. By default glibc
 // raises that threshold to the largest block freed so far, after which such buffers come from
-// its arenas, which every finished recording left more fragmented: recd grew ~2 MB with each
-// one (41 to 72 MB over fifteen 1280x720 sessions of a second), and is flat at 39 MB this way.
+// its arenas, which every finished recording left more fragmented: recd grew ~8 MB with each
+// 1280x720 session with both audio tracks (38-46 MB over five), and < 1 MB over five this way.
 // The cost is a map and unmap for the few large blocks allocated while recording (keyframe
 // packets): frames come from pools.
 void keep_large_allocations_mapped();
