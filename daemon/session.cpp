@@ -412,10 +412,13 @@ bool Session::grab_one(bool paced) {
         return false;
     }
     if (!paced && clock_.paused()) return true;
-    if (grabbed == GrabStatus::unchanged)
+    if (grabbed == GrabStatus::unchanged) {
         ++unchanged_;
-    else
-        ++captured_;
+    } else if (captured_++ == 0) {
+        first_frame_unix_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count();
+    }
     queue_.push(std::move(frame));  // a full queue counts the frame as dropped
     return true;
 }
@@ -721,6 +724,7 @@ ipc::Json Session::status() const {
                    {"duplicated", duplicated_.load()},
                    // The longest time one picture stood for another, capture stalls included.
                    {"max_gap_ms", (max_repeats_.load() + 1) * 1000.0 / options_.video.fps}};
+    if (const auto first = first_frame_unix_ms_.load()) j["first_frame_unix_ms"] = first;
     // source_ is set before the state leaves starting, and kept until the release.
     if (s != SessionState::starting) source_->describe(j);
     std::lock_guard error_lock(error_mutex_);

@@ -159,6 +159,9 @@ private:
     bool stop_requested_ = false;
 
     std::atomic<uint64_t> captured_{0}, unchanged_{0}, encoded_{0}, duplicated_{0}, skipped_{0};
+    // vcap thread, once: when the first picture was grabbed (Unix time, ms), for status: how long
+    // a start took to record anything, measured by the clock the caller reads too.
+    std::atomic<int64_t> first_frame_unix_ms_{0};
     // venc thread: the latest picture grabbed (taken over from its queue entry, not copied), for
     // an encoder that replaces a failed one at an unchanged grab (it has no previous picture of
     // its own). Released when the venc thread ends.

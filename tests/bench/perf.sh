@@ -95,10 +95,12 @@ record_recd() {  # scene run
     before=$(cpu_ticks "$recd")
     t0=$(now_ms)
     id=$(recctl --json start | jq -r .session.id)
-    until [ "$(recctl --json status "$id" | jq '.session.frames.captured')" -ge 1 ]; do
+    # recd notes when its first picture came (status's first_frame_unix_ms), so the figure does
+    # not include how often this loop asks.
+    until first=$(recctl --json status "$id" | jq -e .session.first_frame_unix_ms); do
         sleep 0.01
     done
-    start_ms=$(($(now_ms) - t0))
+    start_ms=$((first - t0))
     sleep "$seconds"
     t0=$(now_ms)
     recctl --json stop "$id" >"$out/recd-$1-$2.json"

@@ -65,6 +65,12 @@ TEST_CASE("recording: status while recording shows the state and frames captured
     Sandbox box;
     Recd recd(box);
     REQUIRE(recd.wait_ready());
+    const auto unix_ms = [] {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    };
+    const int64_t start_sent = unix_ms();
     const std::string id = start_recording(box, {"--region", "320x240+0+0"})["id"];
 
     std::this_thread::sleep_for(1s);
@@ -84,6 +90,11 @@ TEST_CASE("recording: status while recording shows the state and frames captured
                session["frames"].value("unchanged", int64_t{-1});
     };
     CHECK(a["frames"].value("captured", 0) > 0);
+    // When the first picture came, on the clock the caller reads: after the start was asked for.
+    const int64_t first_frame = a.value("first_frame_unix_ms", int64_t{0});
+    CHECK(first_frame >= start_sent);
+    CHECK(first_frame <= unix_ms());
+    CHECK(b.value("first_frame_unix_ms", int64_t{0}) == first_frame);
     // About 30 more grabs a second later; at least half of that shows capture is running.
     CHECK(grabs(b) - grabs(a) >= 15);
     CHECK(b.value("duration", 0.0) > a.value("duration", 0.0));
