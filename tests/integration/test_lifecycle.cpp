@@ -140,9 +140,9 @@ TEST_CASE("lifecycle: a finished session lets go of what it held and still answe
     const long rss_after = rss_kib(pid);
     CAPTURE(fds_before, fds_after, rss_before, rss_after);
     CHECK(fds_after <= fds_before);
-    // A finished 1080p session kept ~90 MB while listed (perf.sh); released, each 1280x720 one
-    // still left the heap ~8 MB bigger until large buffers stayed out of it (glibc_malloc.cpp);
-    // now the five add < 1 MB.
+    // recd grew ~90 MB with each 1080p session while finished ones kept their pipeline
+    // (perf.sh); released, each 1280x720 one still left the heap ~8 MB bigger until large
+    // buffers stayed out of it (glibc_malloc.cpp); now the five add < 1 MB.
     CHECK(rss_after - rss_before < 4 * 1024);
 
     CtlResult status = recctl(box, {"status", "s2"});
