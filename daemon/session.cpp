@@ -522,7 +522,8 @@ bool Session::encode_slot(const AVFrame* picture, int64_t pts) {
 
 // VFR, venc thread: whether slot `pts` is written although its picture did not change: at least
 // one frame a second (a player shows the time passing, a cut file has a picture to start from),
-// a keyframe due by time, or a planned cut.
+// a keyframe due by time, or a planned cut. The segmenter answers a cut's keyframe_due() once
+// (the answer consumes it), so the keyframe is requested here, where it is asked.
 bool Session::frame_due(int64_t pts) {
     const int fps = options_.video.fps;
     if (output_->keyframe_due(static_cast<double>(pts) / fps)) {
