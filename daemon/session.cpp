@@ -28,6 +28,10 @@ namespace {
 constexpr size_t video_queue_frames = 6;
 // An encoder that keeps failing after being replaced is not transient: the session ends.
 constexpr int max_encoder_failovers = 3;
+// VFR: a frame's pts carries its grab's time to 1/1000 of a frame (33 us at 30 fps), finer than
+// a grab's own time is known (its round trip to the X server) and than Matroska keeps (1 ms), so
+// the rounding adds nothing to the sync error. 240 fps x 1000 still fits an int time base.
+constexpr int vfr_ticks_per_frame = 1000;
 
 // While the venc thread opens a new video encoder at media time `at` (tens of ms, more on a
 // loaded machine) and flushes the old one, the audio past `at` waits for the new file instead of
@@ -71,6 +75,7 @@ Session::Session(std::string id, SessionOptions options, const Config& config, E
     : id_(std::move(id)),
       options_(std::move(options)),
       vfr_(options_.video.frame_rate_mode == "vfr"),
+      ticks_per_frame_(vfr_ ? vfr_ticks_per_frame : 1),
       config_(config),
       events_(events),
       open_files_(open_files),
@@ -168,6 +173,7 @@ VideoEncoderSettings Session::encoder_settings() const {
                                   0,
                                   0,
                                   v.fps,
+                                  ticks_per_frame_,
                                   source_->pixel_format(),
                                   *parse_quality(v.quality),
                                   v.crf,
@@ -441,10 +447,11 @@ void Session::encode_loop() {
             if (ok && !(ok = encode_frame(timeline, *frame))) fail_encode();
         }
         last_picture_.reset();  // the capture's frame pool can go
-        // VFR: the last slot is written, so the file lasts as long as the recording.
-        const int64_t last_slot = timeline.slots() - 1;
-        if (ok && last_encoded_ >= 0 && last_encoded_ < last_slot &&
-            !(ok = encode_slot(nullptr, last_slot)))
+        // VFR: the last slot gets a picture (the latest again when it has none), so the file
+        // lasts as long as the recording.
+        const int64_t end = (timeline.slots() - 1) * ticks_per_frame_;
+        if (ok && last_encoded_ >= 0 && last_encoded_ + ticks_per_frame_ / 2 < end &&
+            !(ok = encode_at(nullptr, end)))
             fail_encode();
         if (ok && !encoder_->flush([this](AVPacket& p) { return write_video(p); })) fail_encode();
     } catch (...) {
@@ -468,8 +475,11 @@ bool Session::write_video(AVPacket& packet) {
 
 // The first frame sets the session's epoch; audio refers to it.
 // CFR: every slot is written, an unchanged grab and an empty slot (a late grab) as the previous
-// picture again. VFR: only pictures that changed are written, plus an unchanged one when
-// frame_due() says so; an empty slot is left empty (the previous picture lasts longer).
+// picture again; a picture's pts is its slot, up to half a frame from when it was grabbed.
+// VFR: only pictures that changed are written, plus an unchanged one when frame_due() says so;
+// an empty slot is left empty (the previous picture lasts longer), and a picture's pts is the
+// time it was grabbed (a grab that came late, the machine busy, is shown when it was taken, not
+// in the slot nearest to it: the picture stays in sync with the sound to the millisecond).
 bool Session::encode_frame(VideoTimeline& timeline, VideoFrame& frame) {
     clock_.set_epoch(frame.time);
     const auto media = clock_.media_time(frame.time);
@@ -484,53 +494,63 @@ bool Session::encode_frame(VideoTimeline& timeline, VideoFrame& frame) {
     slots_ = timeline.slots();
     max_repeats_ = std::max<int64_t>(max_repeats_, slot->repeats);
     const bool changed = frame.frame != nullptr;
-    if (vfr_ && !changed && !frame_due(slot->pts)) return true;
-    int64_t pts = vfr_ ? slot->pts : slot->pts - slot->repeats;  // the next slot to write
+    // Where this picture goes, in the encoder's time base; strictly after the last one written.
+    const int64_t at = vfr_ ? std::max<int64_t>(last_encoded_ + 1,
+                                                std::llround(media->count() * options_.video.fps *
+                                                             ticks_per_frame_))
+                            : slot->pts;
+    if (vfr_ && !changed && !frame_due(at)) return true;
+    int64_t pts = vfr_ ? at : slot->pts - slot->repeats;  // the next pts to write
     bool ok = true;
-    while (ok && pts < slot->pts)
-        if ((ok = encode_slot(nullptr, pts))) ++pts, ++duplicated_;
+    while (ok && pts < at)
+        if ((ok = encode_at(nullptr, pts))) ++pts, ++duplicated_;
     // An unchanged grab (no frame) is the previous picture again, which the encoder still holds.
     if (changed) {
         const AVFrame& picture = *frame.frame;
         if (ok && (picture.width != region_.width || picture.height != region_.height) &&
-            !follow_resize(picture, slot->pts))
+            !follow_resize(picture, at))
             return false;
         last_picture_ = std::move(frame.frame);
     }
-    ok = ok && encode_slot(changed ? last_picture_.get() : nullptr, slot->pts);
-    // A failed encoder (at slot `pts`): a new file with another from that slot on. A new encoder
-    // has no previous picture, so the latest one also stands in for the slots not yet written.
+    ok = ok && encode_at(changed ? last_picture_.get() : nullptr, at);
+    // A failed encoder (at `pts`): a new file with another from there on. A new encoder has no
+    // previous picture, so the latest one also stands in for the CFR slots not yet written.
     if (!ok) {
-        if (!fail_over_encoder(pts) || !encode_slot(last_picture_.get(), pts)) return false;
-        for (int64_t later = pts + 1; later <= slot->pts; ++later)
-            if ((!vfr_ || later == slot->pts) && !encode_slot(nullptr, later)) return false;
+        if (!fail_over_encoder(pts) || !encode_at(last_picture_.get(), pts)) return false;
+        for (int64_t later = pts + 1; later <= at; ++later)
+            if (!encode_at(nullptr, later)) return false;
     }
     ++encoded_;
     return true;
 }
 
-// venc thread: slot `pts` into the current encoder (nullptr: the previous picture again). At a
-// planned cut, the first frame at or after it starts the new file, as a keyframe.
-bool Session::encode_slot(const AVFrame* picture, int64_t pts) {
-    if (output_->keyframe_due(static_cast<double>(pts) / options_.video.fps))
-        encoder_->request_keyframe();
+// venc thread: a picture at `pts` (the encoder's time base) into the current encoder (nullptr:
+// the previous picture again). At a planned cut, the first frame at or after it starts the new
+// file, as a keyframe.
+bool Session::encode_at(const AVFrame* picture, int64_t pts) {
+    if (output_->keyframe_due(seconds(pts))) encoder_->request_keyframe();
     if (!encoder_->encode(picture, pts, [this](AVPacket& p) { return write_video(p); }))
         return false;
     last_encoded_ = pts;
     return true;
 }
 
-// VFR, venc thread: whether slot `pts` is written although its picture did not change: at least
+// VFR, venc thread: whether a picture at `pts` is written although it did not change: at least
 // one frame a second (a player shows the time passing, a cut file has a picture to start from),
 // a keyframe due by time, or a planned cut. The segmenter answers a cut's keyframe_due() once
 // (the answer consumes it), so the keyframe is requested here, where it is asked.
 bool Session::frame_due(int64_t pts) {
-    const int fps = options_.video.fps;
-    if (output_->keyframe_due(static_cast<double>(pts) / fps)) {
+    if (output_->keyframe_due(seconds(pts))) {
         encoder_->request_keyframe();
         return true;
     }
-    return last_encoded_ < 0 || pts - last_encoded_ >= fps || encoder_->keyframe_due(pts);
+    return last_encoded_ < 0 || pts - last_encoded_ >= options_.video.fps * ticks_per_frame_ ||
+           encoder_->keyframe_due(pts);
+}
+
+// A pts in the encoder's time base, as media time.
+double Session::seconds(int64_t pts) const {
+    return static_cast<double>(pts) / (options_.video.fps * ticks_per_frame_);
 }
 
 bool Session::has_error() const {
@@ -578,13 +598,13 @@ void Session::release_pipeline(const ipc::Json& final_status) {
     source_.reset();
 }
 
-// venc thread, when the video encoder failed at slot `pts` and the output did not: the
-// recording goes on from that slot in a new file, with the backends of the session's preference
+// venc thread, when the video encoder failed at `pts` and the output did not: the recording
+// goes on from there in a new file, with the backends of the session's preference
 // after the failed one first and the failed one last (a fresh encoder may work after a
 // transient failure, e.g. a GPU reset). False when none opens or failures keep coming.
 bool Session::fail_over_encoder(int64_t pts) {
     if (!output_->error().empty() || failovers_ >= max_encoder_failovers) return false;
-    const double at = static_cast<double>(pts) / options_.video.fps;
+    const double at = seconds(pts);
     AudioHold hold(*output_, at);
     const std::string failed = encoder_->backend().family;
     const std::string why = encoder_->error();
@@ -628,7 +648,7 @@ void Session::install_encoder(std::unique_ptr<VideoEncoder> encoder, double at,
 
 // venc thread: the first picture at a new size (X11Screen follows a resized screen when it
 // records all of it). The status's region follows. With on_resize = "new_file" and no fixed
-// output size, an encoder at the new size goes on in a new file from slot `pts`; otherwise the
+// output size, an encoder at the new size goes on in a new file from `pts`; otherwise the
 // encoder fits the picture into the file's size (VideoEncoder). False (the session failed) when
 // no encoder opens at the new size.
 bool Session::follow_resize(const AVFrame& picture, int64_t pts) {
@@ -646,7 +666,7 @@ bool Session::follow_resize(const AVFrame& picture, int64_t pts) {
                      {"width", picture.width},
                      {"height", picture.height}});
     if (!new_file) return true;
-    const double at = static_cast<double>(pts) / v.fps;
+    const double at = seconds(pts);
     AudioHold hold(*output_, at);
     // The encoder recording now first: a resize is no reason to change it.
     std::vector<std::string> order = v.encoder;

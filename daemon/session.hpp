@@ -104,8 +104,9 @@ private:
     void capture_loop();
     void encode_loop();
     bool encode_frame(VideoTimeline& timeline, VideoFrame& frame);
-    bool encode_slot(const AVFrame* picture, int64_t pts);
+    bool encode_at(const AVFrame* picture, int64_t pts);
     bool frame_due(int64_t pts);
+    double seconds(int64_t pts) const;
     void finalize();
     void end();
     void release_pipeline(const ipc::Json& final_status);
@@ -125,6 +126,9 @@ private:
     const std::string id_;
     const SessionOptions options_;
     const bool vfr_;  // options_.video.frame_rate_mode is "vfr"
+    // The video encoder's time base is 1/(fps x ticks_per_frame_): slots at a constant rate;
+    // at a variable rate, fine enough to carry each grab's own time (encode_frame()).
+    const int ticks_per_frame_;
     const Config config_;
     Events& events_;
     OpenFiles& open_files_;  // notes each file while it is written
@@ -166,7 +170,7 @@ private:
     // an encoder that replaces a failed one at an unchanged grab (it has no previous picture of
     // its own). Released when the venc thread ends.
     FramePtr last_picture_;
-    int64_t last_encoded_ = -1;  // venc thread: the last slot written
+    int64_t last_encoded_ = -1;  // venc thread: the last pts written (encoder's time base)
     std::atomic<int64_t> slots_{0};
     std::atomic<int64_t> max_repeats_{0};  // most slots one picture filled: the longest gap
     // Set by start(); its size follows a resized screen (the venc thread, follow_resize()).

@@ -18,11 +18,11 @@ constexpr size_t frame_bytes = sizeof(float) * 2;
 // wakeups stay few.
 constexpr uint32_t fragment_bytes = 48000 / 50 * frame_bytes;
 constexpr double byte_rate = 48000.0 * frame_bytes;
-// How often a timing snapshot is asked for (see on_read, on_timing): a source's are filtered
-// (more are better), a monitor's are taken as they come.
-constexpr auto source_timing_interval = std::chrono::milliseconds(50);
-constexpr auto monitor_timing_interval = std::chrono::milliseconds(200);
-// Chunks are stamped from the earliest-placing snapshot of this long (see on_timing).
+// How often a timing snapshot is asked for (see on_read, on_timing): they are filtered, and
+// more are better. (A monitor's, asked every 200 ms, sampled its sink's block cycle at nearly
+// the same phase for seconds: the stamps wandered by milliseconds.)
+constexpr auto timing_interval = std::chrono::milliseconds(50);
+// Chunks are stamped from the snapshots of this long (see on_timing).
 constexpr auto floor_window = std::chrono::seconds(1);
 // A local audio server answers in milliseconds; one that has not after 3 s is not there.
 constexpr pa_usec_t connect_timeout_usec = 3'000'000;
@@ -270,10 +270,10 @@ void PulseAudioSource::on_stream_state() {
 // A source's snapshots err one way: each is late by 0-4 ms (the latency reported lags the index
 // it is reported with), with a floor that holds to ~0.1 ms over minutes; so its chunks are
 // stamped from the snapshot of the last second that places the stream earliest (on_timing).
-// A monitor's err both ways (its sink's latency is reported as where the sink's block ends, a
-// sawtooth): it is stamped from the latest, and the timeline's clock fit averages them.
-// Snapshots come every 50 ms for a source, 200 ms for a monitor; between them chunks are placed
-// at the nominal rate.
+// A monitor's err the other way, early by up to a block of its sink (5 ms on a null sink while
+// its latency settles, ~0.2 ms after), with a ceiling as steady; rarely one comes late (this
+// thread scheduled late). Its chunks are stamped from the second-latest-placing snapshot of the
+// last second. Snapshots come every 50 ms; between them chunks are placed at the nominal rate.
 void PulseAudioSource::on_read(size_t) {
     const void* data = nullptr;
     size_t bytes = 0;
@@ -291,8 +291,7 @@ void PulseAudioSource::on_read(size_t) {
         pa_stream_drop(stream_);
     }
     if (!timing_requested_ && stream_ &&
-        (recent_.empty() || Clock::now() - recent_.back().time >
-                                (monitor_ ? monitor_timing_interval : source_timing_interval))) {
+        (recent_.empty() || Clock::now() - recent_.back().time > timing_interval)) {
         if (pa_operation* op = pa_stream_update_timing_info(stream_, nullptr, nullptr)) {
             pa_operation_unref(op);
             timing_requested_ = true;
@@ -312,13 +311,13 @@ void PulseAudioSource::on_timing() {
     const auto usec = static_cast<int64_t>(timing->transport_usec + timing->source_usec) -
                       static_cast<int64_t>(timing->sink_usec);
     const Anchor latest{timing->write_index, Clock::now() - std::chrono::microseconds(usec)};
-    if (monitor_) recent_.clear();  // the latest (see on_read)
     while (!recent_.empty() && latest.time - recent_.front().time > floor_window)
         recent_.pop_front();
     recent_.push_back(latest);
-    anchor_ = *std::min_element(recent_.begin(), recent_.end(), [](const auto& a, const auto& b) {
-        return a.origin() < b.origin();
-    });
+    std::vector<Anchor> sorted(recent_.begin(), recent_.end());
+    std::sort(sorted.begin(), sorted.end(),
+              [](const auto& a, const auto& b) { return a.origin() < b.origin(); });
+    anchor_ = !monitor_ ? sorted.front() : sorted[sorted.size() > 2 ? sorted.size() - 2 : 0];
 }
 
 // Mainloop thread, once the stream is ready: whether its source is a sink's monitor (see on_read).

@@ -21,7 +21,8 @@ namespace rec {
 VideoEncoder::VideoEncoder(const Backend& backend, const VideoEncoderSettings& s)
     : backend_(backend),
       packet_(av_packet_alloc()),
-      keyframe_slots_(std::max<int64_t>(1, std::llround(s.keyframe_seconds * s.fps))) {
+      keyframe_ticks_(
+          std::max<int64_t>(1, std::llround(s.keyframe_seconds * s.fps) * s.ticks_per_frame)) {
     open(s);
     input_format_ = s.input;
     set_up_conversion(s.width, s.height);
@@ -37,9 +38,9 @@ void VideoEncoder::open(const VideoEncoderSettings& s) {
     c.width = s.out_width ? s.out_width : s.width;
     c.height = s.out_height ? s.out_height : s.height;
     c.pix_fmt = backend_.input;
-    c.time_base = {1, s.fps};
+    c.time_base = {1, s.fps * s.ticks_per_frame};
     c.framerate = {s.fps, 1};
-    c.gop_size = static_cast<int>(keyframe_slots_);
+    c.gop_size = static_cast<int>(keyframe_ticks_ / s.ticks_per_frame);
     // Screen pixels are sRGB; 4:2:0 is produced with BT.601 coefficients in limited range (what
     // libyuv's fast conversion gives; swscale is told the same).
     c.colorspace = AVCOL_SPC_SMPTE170M;

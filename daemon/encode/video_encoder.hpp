@@ -18,6 +18,9 @@ struct VideoEncoderSettings {
     int width = 0, height = 0;          // the capture's size
     int out_width = 0, out_height = 0;  // the file's size; 0: the capture's
     int fps = 30;
+    // The encoder's time base is 1/(fps x ticks_per_frame): 1 at a constant rate (a pts is a
+    // slot), finer at a variable one (a pts is the capture's own time; Session).
+    int ticks_per_frame = 1;
     AVPixelFormat input = AV_PIX_FMT_BGR0;
     Quality quality = Quality::medium;
     std::optional<int> crf;  // overrides the quality level's CRF (x264) or CQ (NVENC)
@@ -37,15 +40,15 @@ public:
     const AVCodecContext& context() const { return *codec_; }
     const Backend& backend() const { return backend_; }
 
-    // Encodes `picture` (nullptr: the previous picture again) into slot `pts` (1/fps units).
+    // Encodes `picture` (nullptr: the previous picture again) at `pts` (in the time base).
     // Returns false if encoding or the sink failed; error() says why.
     bool encode(const AVFrame* picture, int64_t pts, const PacketSink& sink);
     // The next frame encoded is a keyframe (a new segment starts there).
     void request_keyframe() { keyframe_requested_ = true; }
-    // Whether a frame in slot `pts` would be a keyframe (requested, or keyframe_seconds since
-    // the last).
+    // Whether a frame at `pts` would be a keyframe (requested, or keyframe_seconds since the
+    // last).
     bool keyframe_due(int64_t pts) const {
-        return keyframe_requested_ || last_keyframe_ < 0 || pts - last_keyframe_ >= keyframe_slots_;
+        return keyframe_requested_ || last_keyframe_ < 0 || pts - last_keyframe_ >= keyframe_ticks_;
     }
     // Drains the encoder's delayed frames at the end of the recording.
     bool flush(const PacketSink& sink);
@@ -71,7 +74,7 @@ private:
     FramePtr scaled_;  // letterboxing only: the scaled picture before it is centred
     FramePtr last_;    // the last picture sent, repeated for empty slots
     PacketPtr packet_;
-    int64_t keyframe_slots_;  // keyframe_seconds in slots
+    int64_t keyframe_ticks_;  // keyframe_seconds in the time base
     int64_t last_keyframe_ = -1;
     bool keyframe_requested_ = false;
     std::string error_;

@@ -11,7 +11,9 @@ namespace rec::test {
 
 // Checks `report` against a finished recording of width x height at fps; every failed check
 // shows the report.
-void check_recording(const VideoReport& report, int width, int height, int fps);
+enum class FrameRate { constant, variable };  // the session's frame_rate_mode
+void check_recording(const VideoReport& report, int width, int height, int fps,
+                     FrameRate rate = FrameRate::constant);
 
 // The file named in a session object, checked to exist; the report of check_video on it.
 VideoReport check_session_file(const Json& session);

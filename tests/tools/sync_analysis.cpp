@@ -86,11 +86,11 @@ std::vector<Flash> find_flashes(const LevelSeries& video, bool frame_onsets) {
     bool seen_dark = false, in_flash = false;
     for (size_t i = 0; i < video.level.size(); ++i) {
         const double level = video.level[i];
+        if (level < dark) seen_dark = true;  // (a variable-rate file has one dark frame a gap)
         if (in_flash) {
             in_flash = level >= dark;
             continue;
         }
-        if (level < dark) seen_dark = true;
         if (level <= bright) continue;
         in_flash = true;
         if (!seen_dark) continue;  // the file starts inside a flash: its instant is unknown
