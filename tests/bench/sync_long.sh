@@ -30,9 +30,11 @@ start_run() {
         --mic-fifo "$out/$1.fifo" --mic-skew "$2" >"$out/sync_tool-$1.log" 2>&1 &
     pids="$pids $!"
 }
-# Lossless video, as in the sync tests (tests/integration/test_audio_sync.cpp): the flash is timed
-# by its grey level, which x264's usual quantization would blur by milliseconds.
-start_recd "crf = 0"
+# Lossless video at a variable frame rate, as in the sync tests
+# (tests/integration/test_audio_sync.cpp): the flash is timed by its grey level, which x264's
+# usual quantization would blur by milliseconds, and each picture is placed at its grab's time.
+start_recd 'crf = 0
+frame_rate_mode = "vfr"'
 start_run fast 0.001 0
 start_run slow -0.001 320
 sleep 2  # sync_tool ready
