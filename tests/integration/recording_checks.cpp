@@ -5,8 +5,7 @@
 
 namespace rec::test {
 
-void check_recording(const VideoReport& report, int width, int height, int fps,
-                     FrameRate rate) {
+void check_recording(const VideoReport& report, int width, int height, int fps, FrameRate rate) {
     INFO("file report:\n" << report.summary());
     REQUIRE(report.error.empty());
     CHECK(report.codec == "h264");
@@ -34,10 +33,13 @@ void check_recording(const VideoReport& report, int width, int height, int fps,
         CHECK(report.decoded_frames <= 1.02 * expected_frames + 1);
     }
 
-    // A keyframe at least every 2 s, measured in time, including from the last one to the end.
+    // A keyframe at least every 2 s, measured in time, including from the last one to the end:
+    // on the first frame after it is due, which at a variable rate is the next grab, at its own
+    // time (a grab is late by a few ms when the machine is busy).
+    const double late = rate == FrameRate::constant ? tick : 0.010;
     CHECK(report.starts_with_keyframe);
-    CHECK(report.max_keyframe_gap <= 2.0 + frame + tick);
-    CHECK(report.trailing_keyframe_gap <= 2.0 + frame + tick);
+    CHECK(report.max_keyframe_gap <= 2.0 + frame + late);
+    CHECK(report.trailing_keyframe_gap <= 2.0 + frame + late);
 
     // Finalized: the header carries the duration the frames add up to.
     CHECK(report.duration_in_header);
