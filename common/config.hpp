@@ -22,9 +22,10 @@ struct VideoConfig {
     // When the screen's size changes while the whole screen is recorded: "scale" fits the new
     // screen into the file's size (letterboxed); "new_file" goes on in a new file at the new size.
     std::string on_resize = "scale";
-    // "cfr": a frame in every 1/fps slot, unchanged pictures and late grabs as repeats. "vfr":
-    // only pictures that changed, plus one at least every second and wherever a keyframe is due.
-    std::string frame_rate_mode = "cfr";
+    // "cfr": a frame in every 1/fps slot, unchanged pictures and late grabs as repeats, each
+    // within half a frame of its grab. "vfr" (the default): only pictures that changed, plus one
+    // at least every second and wherever a keyframe is due, each at the time it was grabbed.
+    std::string frame_rate_mode = "vfr";
 };
 
 struct AudioConfig {

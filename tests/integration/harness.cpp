@@ -216,9 +216,16 @@ Sandbox::~Sandbox() {
 
 void Sandbox::write_config(const std::string& video_extra, const std::string& tables) {
     std::ofstream(config_file()) << "[output]\ndirectory = \"" << output_dir().string()
-                                 << "\"\n\n[video]\nfps = 30\n"
-                                 << video_extra << "\n"
+                                 << "\"\n\n[video]\n"
+                                 << video_lines(video_extra) << "\n"
                                  << tables;
+}
+
+// recd's default is "vfr"; the tests' is the constant rate whose frames check_recording() counts,
+// unless a test chooses.
+std::string video_lines(const std::string& extra) {
+    const bool chosen = extra.find("frame_rate_mode") != std::string::npos;
+    return "fps = 30\n" + std::string(chosen ? "" : "frame_rate_mode = \"cfr\"\n") + extra;
 }
 
 std::vector<std::string> Sandbox::env() const {

@@ -39,6 +39,10 @@ std::string fixture_pulse_server();
 // A display string no X server answers on (no socket, no lock file).
 std::string unused_display();
 
+// The [video] lines of a test's configuration: fps 30, a constant frame rate unless `extra`
+// chooses a mode, then `extra`.
+std::string video_lines(const std::string& extra);
+
 // What process `pid` holds now: its resident memory (VmRSS) and its open descriptors.
 long rss_kib(pid_t pid);
 size_t open_fds(pid_t pid);
@@ -84,9 +88,10 @@ public:
     Sandbox& operator=(const Sandbox&) = delete;
     ~Sandbox();
 
-    // Replaces the config: output directory and fps 30 always, plus `video_extra` lines for
-    // the [video] table, then `tables` (e.g. "[audio]\nrequired = true\n"). The default uses
-    // quality "low" (x264 ultrafast) to keep the suite cheap.
+    // Replaces the config: output directory, fps 30 and (unless `video_extra` chooses a mode)
+    // a constant frame rate always, plus `video_extra` lines for the [video] table, then `tables`
+    // (e.g. "[audio]\nrequired = true\n"). The default uses quality "low" (x264 ultrafast) to keep
+    // the suite cheap.
     void write_config(const std::string& video_extra = "quality = \"low\"\n",
                       const std::string& tables = "");
 

@@ -28,8 +28,8 @@ namespace rec::test {
 void write_output_config(Sandbox& box, const OutputConfig& config) {
     const fs::path dir = config.directory_.empty() ? box.output_dir() : fs::path(config.directory_);
     std::ofstream(box.config_file()) << "[output]\ndirectory = \"" << dir.string() << "\"\n"
-                                     << config.output_ << "\n[video]\nfps = 30\n"
-                                     << config.video_ << "\n[audio]\n"
+                                     << config.output_ << "\n[video]\n"
+                                     << video_lines(config.video_) << "\n[audio]\n"
                                      << config.audio_ << "\n";
 }
 

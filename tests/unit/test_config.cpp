@@ -95,7 +95,7 @@ TEST_CASE("config defaults are the documented ones") {
     CHECK(c.output.on_file_closed.empty());
     CHECK(c.video.keyframe_seconds == 2.0);
     CHECK(c.video.on_resize == "scale");
-    CHECK(c.video.frame_rate_mode == "cfr");
+    CHECK(c.video.frame_rate_mode == "vfr");
     CHECK(c.audio.system);
     CHECK(c.audio.mic);
     CHECK(c.audio.system_device.empty());
