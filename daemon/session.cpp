@@ -23,25 +23,15 @@
 namespace rec {
 namespace {
 
-// Frames queued between grab and encode (video_queue_frames()): at least 6, ~200 ms at 30 fps,
-// which absorbs an encoder hiccup (a keyframe costs several frames' time); up to a second's
-// worth while they fit in what 6 frames of 1920x1080 take (8 MB each). A small region thus
-// rides out the stalls of a busy VM (the soak's two 640x360 recordings, with 6, dropped ~4
-// frames a minute: their threads waited 30-250 ms a second for a CPU), and 1080p keeps its memory.
-constexpr size_t min_queue_frames = 6;
-constexpr size_t queue_bytes = 6 * size_t{1920} * 1080 * 4;
+// Frames queued between grab and encode: ~200 ms at 30 fps absorbs an encoder hiccup (a
+// keyframe costs several frames' time) while bounding memory (8 MB per 1080p frame).
+constexpr size_t video_queue_frames = 6;
 // An encoder that keeps failing after being replaced is not transient: the session ends.
 constexpr int max_encoder_failovers = 3;
 // VFR: a frame's pts carries its grab's time to 1/1000 of a frame (33 us at 30 fps), finer than
 // a grab's own time is known (its round trip to the X server) and than Matroska keeps (1 ms), so
 // the rounding adds nothing to the sync error. 240 fps x 1000 still fits an int time base.
 constexpr int vfr_ticks_per_frame = 1000;
-
-size_t video_queue_frames(const ipc::Region& region, int fps) {
-    const size_t frame = std::max<size_t>(1, size_t(region.width) * size_t(region.height) * 4);
-    return std::clamp(queue_bytes / frame, min_queue_frames,
-                      std::max(min_queue_frames, static_cast<size_t>(fps)));
-}
 
 // While the venc thread opens a new video encoder at media time `at` (tens of ms, more on a
 // loaded machine) and flushes the old one, the audio past `at` waits for the new file instead of
@@ -89,7 +79,7 @@ Session::Session(std::string id, SessionOptions options, const Config& config, E
       config_(config),
       events_(events),
       open_files_(open_files),
-      queue_(min_queue_frames, Overflow::drop_newest) {}
+      queue_(video_queue_frames, Overflow::drop_newest) {}
 
 Session::~Session() {
     request_stop();
@@ -126,7 +116,6 @@ std::string Session::source_name() const {
 // start(), or await_source() once the source is there.
 void Session::open_pipeline() {
     region_ = source_->region();
-    queue_.set_capacity(video_queue_frames(region_, options_.video.fps));
     open_video_encoder();
     open_audio();
     open_output();
@@ -495,16 +484,20 @@ bool Session::encode_frame(VideoTimeline& timeline, VideoFrame& frame) {
     clock_.set_epoch(frame.time);
     const auto media = clock_.media_time(frame.time);
     const auto slot = media ? timeline.place(*media) : std::nullopt;
-    if (!slot) {
-        ++skipped_;  // paused, after the stop, or a second grab in one slot
+    const bool changed = frame.frame != nullptr;
+    // A second grab in one slot (the one before came late, its thread waiting for a CPU): CFR
+    // has room for one picture a slot and loses it; VFR keeps a new picture at its own time.
+    if (!media || (!slot && !(vfr_ && changed))) {
+        if (!media || !vfr_) ++skipped_;  // paused, after the stop, or lost in its slot
         return true;
     }
-    spdlog::trace("{}: frame at {:.6f} s in slot {} ({:+.3f} ms from it)", id_, media->count(),
-                  slot->pts,
-                  (media->count() - static_cast<double>(slot->pts) / options_.video.fps) * 1000);
+    if (slot) {
+        spdlog::trace(
+            "{}: frame at {:.6f} s in slot {} ({:+.3f} ms from it)", id_, media->count(), slot->pts,
+            (media->count() - static_cast<double>(slot->pts) / options_.video.fps) * 1000);
+        max_repeats_ = std::max<int64_t>(max_repeats_, slot->repeats);
+    }
     slots_ = timeline.slots();
-    max_repeats_ = std::max<int64_t>(max_repeats_, slot->repeats);
-    const bool changed = frame.frame != nullptr;
     // Where this picture goes, in the encoder's time base; strictly after the last one written.
     const int64_t at = vfr_ ? std::max<int64_t>(last_encoded_ + 1,
                                                 std::llround(media->count() * options_.video.fps *

@@ -24,12 +24,6 @@ class BoundedQueue {
 public:
     BoundedQueue(size_t capacity, Overflow policy) : capacity_(capacity), policy_(policy) {}
 
-    // Before the producer starts, once the items' size is known (Session::open_pipeline()).
-    void set_capacity(size_t capacity) {
-        std::lock_guard lock(mutex_);
-        capacity_ = capacity;
-    }
-
     // Producer thread. Returns false if an item was lost (the new one or the oldest) or the
     // queue is closed.
     bool push(T item) {
@@ -110,7 +104,7 @@ public:
     uint64_t dropped() const { return dropped_.load(); }
 
 private:
-    size_t capacity_;  // guarded by mutex_
+    const size_t capacity_;
     const Overflow policy_;
     mutable std::mutex mutex_;
     std::condition_variable ready_;
