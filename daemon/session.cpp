@@ -486,9 +486,12 @@ bool Session::encode_frame(VideoTimeline& timeline, VideoFrame& frame) {
     const auto slot = media ? timeline.place(*media) : std::nullopt;
     const bool changed = frame.frame != nullptr;
     // A second grab in one slot (the one before came late, its thread waiting for a CPU): CFR
-    // has room for one picture a slot and loses it; VFR keeps a new picture at its own time.
-    if (!media || (!slot && !(vfr_ && changed))) {
-        if (!media || !vfr_) ++skipped_;  // paused, after the stop, or lost in its slot
+    // has room for one picture a slot and loses it; VFR keeps a new picture at its own time,
+    // unless the source sets the pace (a shared-memory producer faster than fps: the slots cap
+    // the file's rate).
+    const bool keep = vfr_ && changed && !source_->self_paced();
+    if (!media || (!slot && !keep)) {
+        if (!media || !vfr_ || changed) ++skipped_;  // paused, after the stop, or lost in its slot
         return true;
     }
     if (slot) {
