@@ -501,11 +501,14 @@ bool Session::encode_frame(VideoTimeline& timeline, VideoFrame& frame) {
         max_repeats_ = std::max<int64_t>(max_repeats_, slot->repeats);
     }
     slots_ = timeline.slots();
-    // Where this picture goes, in the encoder's time base; strictly after the last one written.
-    const int64_t at = vfr_ ? std::max<int64_t>(last_encoded_ + 1,
-                                                std::llround(media->count() * options_.video.fps *
-                                                             ticks_per_frame_))
-                            : slot->pts;
+    // Where this picture goes, in the encoder's time base. VFR: at least 1 ms after the last one
+    // written (fps ticks): Matroska keeps milliseconds, and two frames in one would share a
+    // timestamp (a grab right after a late one).
+    const int64_t earliest = last_encoded_ < 0 ? 0 : last_encoded_ + options_.video.fps;
+    const int64_t at =
+        vfr_ ? std::max<int64_t>(
+                   earliest, std::llround(media->count() * options_.video.fps * ticks_per_frame_))
+             : slot->pts;
     if (vfr_ && !changed && !frame_due(at)) return true;
     int64_t pts = vfr_ ? at : slot->pts - slot->repeats;  // the next pts to write
     bool ok = true;
