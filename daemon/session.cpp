@@ -501,14 +501,14 @@ bool Session::encode_frame(VideoTimeline& timeline, VideoFrame& frame) {
         max_repeats_ = std::max<int64_t>(max_repeats_, slot->repeats);
     }
     slots_ = timeline.slots();
-    // Where this picture goes, in the encoder's time base. VFR: at least 1 ms after the last one
-    // written (fps ticks): Matroska keeps milliseconds, and two frames in one would share a
-    // timestamp (a grab right after a late one).
-    const int64_t earliest = last_encoded_ < 0 ? 0 : last_encoded_ + options_.video.fps;
-    const int64_t at =
-        vfr_ ? std::max<int64_t>(
-                   earliest, std::llround(media->count() * options_.video.fps * ticks_per_frame_))
-             : slot->pts;
+    // Where this picture goes, in the encoder's time base. VFR: the grab's own time, at least
+    // 1 ms after the last picture written: Matroska keeps milliseconds, and two frames in one
+    // would share a timestamp (a grab right after a late one).
+    const auto grabbed_pts = [&] {
+        const int64_t pts = std::llround(media->count() * ticks_per_second());
+        return last_encoded_ < 0 ? pts : std::max(pts, last_encoded_ + ticks_per_second() / 1000);
+    };
+    const int64_t at = vfr_ ? grabbed_pts() : slot->pts;
     if (vfr_ && !changed && !frame_due(at)) return true;
     int64_t pts = vfr_ ? at : slot->pts - slot->repeats;  // the next pts to write
     bool ok = true;
@@ -554,13 +554,16 @@ bool Session::frame_due(int64_t pts) {
         encoder_->request_keyframe();
         return true;
     }
-    return last_encoded_ < 0 || pts - last_encoded_ >= options_.video.fps * ticks_per_frame_ ||
+    return last_encoded_ < 0 || pts - last_encoded_ >= ticks_per_second() ||
            encoder_->keyframe_due(pts);
 }
 
+// The encoder's time base, inverted: its ticks in a second of media time.
+int64_t Session::ticks_per_second() const { return int64_t{options_.video.fps} * ticks_per_frame_; }
+
 // A pts in the encoder's time base, as media time.
 double Session::seconds(int64_t pts) const {
-    return static_cast<double>(pts) / (options_.video.fps * ticks_per_frame_);
+    return static_cast<double>(pts) / static_cast<double>(ticks_per_second());
 }
 
 bool Session::has_error() const {

@@ -106,6 +106,7 @@ private:
     bool encode_frame(VideoTimeline& timeline, VideoFrame& frame);
     bool encode_at(const AVFrame* picture, int64_t pts);
     bool frame_due(int64_t pts);
+    int64_t ticks_per_second() const;
     double seconds(int64_t pts) const;
     void finalize();
     void end();

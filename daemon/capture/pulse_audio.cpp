@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 
 #include "../../common/error.hpp"
@@ -314,10 +315,17 @@ void PulseAudioSource::on_timing() {
     while (!recent_.empty() && latest.time - recent_.front().time > floor_window)
         recent_.pop_front();
     recent_.push_back(latest);
-    std::vector<Anchor> sorted(recent_.begin(), recent_.end());
-    std::sort(sorted.begin(), sorted.end(),
-              [](const auto& a, const auto& b) { return a.origin() < b.origin(); });
-    anchor_ = !monitor_ ? sorted.front() : sorted[sorted.size() > 2 ? sorted.size() - 2 : 0];
+    const auto earlier = [](const Anchor& a, const Anchor& b) { return a.origin() < b.origin(); };
+    if (!monitor_) {
+        anchor_ = *std::min_element(recent_.begin(), recent_.end(), earlier);
+        return;
+    }
+    // The two latest-placing, latest first; the second of them when there are two.
+    std::array<Anchor, 2> latest_two;
+    const auto end =
+        std::partial_sort_copy(recent_.begin(), recent_.end(), latest_two.begin(), latest_two.end(),
+                               [&](const auto& a, const auto& b) { return earlier(b, a); });
+    anchor_ = *std::prev(end);
 }
 
 // Mainloop thread, once the stream is ready: whether its source is a sink's monitor (see on_read).
