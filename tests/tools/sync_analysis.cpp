@@ -106,12 +106,14 @@ std::vector<Flash> find_flashes(const LevelSeries& video, bool frame_onsets) {
 }
 
 // Quiet -> loud transitions of 1 ms RMS, refined to the first sample above 30 % of the burst's
-// peak (coders smear a little energy ahead of an attack; this stays above it).
+// peak (coders smear a little energy ahead of an attack; this stays above it). A first tone
+// shorter than sync_tool's is one the track's sound started inside (capture begins some tens of
+// ms into a recording, after silence): its onset is unknown, as a flash's the file starts in.
 std::vector<double> find_tones(const SampleSeries& audio) {
     const size_t window = static_cast<size_t>(audio.rate) / 1000;
     const auto& x = audio.samples;
     std::vector<double> tones;
-    bool loud = false;
+    bool loud = false, first_cut = false;
     size_t quiet_windows = 0;
     for (size_t w = 0; w + window <= x.size(); w += window) {
         double energy = 0;
@@ -120,6 +122,11 @@ std::vector<double> find_tones(const SampleSeries& audio) {
         if (loud) {
             quiet_windows = rms < 0.02 ? quiet_windows + 1 : 0;
             loud = quiet_windows < 100;  // 100 ms of quiet ends a tone
+            // The first quiet window starts where the tone ended (2 ms for the coder's blur).
+            if (quiet_windows == 1 && tones.size() == 1 &&
+                audio.time_of(w) - tones[0] < tone_seconds - 0.002) {
+                first_cut = true;
+            }
             continue;
         }
         if (rms < 0.1) continue;
@@ -138,6 +145,7 @@ std::vector<double> find_tones(const SampleSeries& audio) {
         }
         tones.push_back(audio.time_of(onset));
     }
+    if (first_cut) tones.erase(tones.begin());
     return tones;
 }
 
