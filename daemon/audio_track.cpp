@@ -112,23 +112,43 @@ void AudioTrack::encode() {
 }
 
 bool AudioTrack::place(const AudioChunk& chunk) {
-    const auto media = clock_.media_time(chunk.time);
-    if (!media) return true;  // before the first frame, paused, or after the stop
     const auto frames = static_cast<int64_t>(chunk.samples.size() / audio_channels);
-    const auto p = timeline_.place(media->count(), frames, encoder_->position());
+    const auto at = [&](int64_t frame) {
+        return chunk.time + std::chrono::duration_cast<Clock::duration>(
+                                Seconds(static_cast<double>(frame) / audio_rate));
+    };
+    const auto offset = [&](TimePoint t) {
+        return static_cast<int64_t>(std::llround(Seconds(t - chunk.time).count() * audio_rate));
+    };
+    // Only the chunk's samples inside the recording: cut where the first frame, a pause or the
+    // stop cuts it (the rest arrives as the next chunks).
+    const auto stretch = clock_.recorded(chunk.time, at(frames));
+    if (!stretch) return true;  // before the first frame, paused, or after the stop
+    const int64_t first = offset(stretch->begin);
+    const int64_t count = std::min(frames, offset(stretch->end)) - first;
+    if (count <= 0) return true;
+    // After a pause the sound is aligned afresh, as after a gap: the clock fit would take the
+    // step from the pause's start to the first chunk after it for drift (a chunk cut there is
+    // cut at its stamp, which is only as exact as the stamps are).
+    if (stretch->run != run_) {
+        run_ = stretch->run;
+        timeline_.reset();
+    }
+    const auto p = timeline_.place(stretch->media.count(), count, encoder_->position());
     offset_ms_ = timeline_.offset_ms();
     correction_ppm_ = timeline_.correction_ppm();
     spdlog::trace(
-        "{} chunk at {:.4f} s, {} frames, output at {:.4f} s: silence {} skip {} "
+        "{} chunk at {:.4f} s, {} of {} frames, output at {:.4f} s: silence {} skip {} "
         "compensation {} offset {:.2f} ms correction {:.0f} ppm",
-        title(), media->count(), frames, encoder_->position() / audio_rate, p.silence, p.skip,
-        p.compensation, offset_ms_.load(), correction_ppm_.load());
+        title(), stretch->media.count(), count, frames, encoder_->position() / audio_rate,
+        p.silence, p.skip, p.compensation, offset_ms_.load(), correction_ppm_.load());
     if (p.silence > 0) {
         silence_ += p.silence;
         if (!write(nullptr, p.silence, 0)) return false;
     }
-    if (p.skip >= frames) return true;
-    return write(chunk.samples.data() + p.skip * audio_channels, frames - p.skip, p.compensation);
+    if (p.skip >= count) return true;
+    return write(chunk.samples.data() + (first + p.skip) * audio_channels, count - p.skip,
+                 p.compensation);
 }
 
 bool AudioTrack::fill_gap() {

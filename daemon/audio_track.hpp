@@ -60,6 +60,7 @@ private:
     std::unique_ptr<AudioEncoder> encoder_;
     BoundedQueue<AudioChunk> queue_;
     AudioTimeline timeline_;
+    size_t run_ = 0;  // the recording's run (SessionClock::Stretch) of the last chunk placed
     Segmenter* output_ = nullptr;
     std::function<bool(AVPacket&)> sink_;  // into the output, on this track's stream
     FailFn on_fail_;

@@ -44,6 +44,24 @@ std::optional<Seconds> SessionClock::media_time(TimePoint t) const {
     return Seconds(t - *epoch_ - paused_before(t));
 }
 
+std::optional<SessionClock::Stretch> SessionClock::recorded(TimePoint from, TimePoint to) const {
+    std::lock_guard lock(mutex_);
+    if (!epoch_) return std::nullopt;
+    TimePoint begin = std::max(from, *epoch_);
+    while (const Pause* pause = pause_at(begin)) {
+        if (!pause->end) return std::nullopt;
+        begin = *pause->end;
+    }
+    TimePoint end = stop_ ? std::min(to, *stop_) : to;
+    size_t run = 0;
+    for (const auto& p : pauses_) {
+        if (p.begin > begin) end = std::min(end, p.begin);
+        if (p.end && *p.end <= begin) ++run;
+    }
+    if (begin >= end) return std::nullopt;
+    return Stretch{begin, end, Seconds(begin - *epoch_ - paused_before(begin)), run};
+}
+
 std::optional<Seconds> SessionClock::end() const {
     std::lock_guard lock(mutex_);
     if (!stop_ || !epoch_) return std::nullopt;

@@ -28,6 +28,16 @@ public:
     // Media time of capture instant `t`; nothing if it is before the epoch, inside a pause or
     // after the stop.
     std::optional<Seconds> media_time(TimePoint t) const;
+    // The first stretch of [from, to) that belongs to the recording (it starts at or after the
+    // epoch, after a pause that has ended, and ends at a pause or the stop), with its start's
+    // media time and the run of the recording it is in; nothing if none of it does. An audio
+    // chunk keeps just that part, cut to the sample.
+    struct Stretch {
+        TimePoint begin, end;
+        Seconds media;
+        size_t run = 0;  // 0 before the first pause, n after the nth resume
+    };
+    std::optional<Stretch> recorded(TimePoint from, TimePoint to) const;
     // The media time the recording ends at, once stopped and the epoch is known.
     std::optional<Seconds> end() const;
 

@@ -61,3 +61,33 @@ TEST_CASE("session clock: a stop while paused ends where the pause began", "[clo
     REQUIRE(c.end());
     CHECK(c.end()->count() == Approx(3.0));
 }
+
+TEST_CASE("session clock: the recorded stretch of a span is cut at the epoch, pauses and the stop",
+          "[clock]") {
+    SessionClock c;
+    CHECK_FALSE(c.recorded(t0, t0 + 20ms));  // no epoch yet
+    c.set_epoch(t0 + 10ms);
+    const auto check = [&](std::chrono::milliseconds from, std::chrono::milliseconds to,
+                           std::chrono::milliseconds begin, std::chrono::milliseconds end,
+                           double media, size_t run) {
+        const auto s = c.recorded(t0 + from, t0 + to);
+        CAPTURE(from.count(), to.count());
+        REQUIRE(s);
+        CHECK(s->begin == t0 + begin);
+        CHECK(s->end == t0 + end);
+        CHECK(s->media.count() == Approx(media));
+        CHECK(s->run == run);
+    };
+    check(0ms, 20ms, 10ms, 20ms, 0.0, 0);  // the part after the epoch
+    CHECK_FALSE(c.recorded(t0, t0 + 5ms));
+    c.pause(t0 + 1s);
+    check(990ms, 1010ms, 990ms, 1s, 0.98, 0);           // up to the pause
+    CHECK_FALSE(c.recorded(t0 + 1005ms, t0 + 1025ms));  // inside a pause still open
+    c.resume(t0 + 2s);
+    CHECK_FALSE(c.recorded(t0 + 1005ms, t0 + 1025ms));  // inside the pause
+    check(1990ms, 2010ms, 2s, 2010ms, 0.99, 1);         // from the resume
+    check(995ms, 2005ms, 995ms, 1s, 0.985, 0);          // the first stretch of several
+    c.stop(t0 + 3s);
+    check(2990ms, 3010ms, 2990ms, 3s, 1.98, 1);  // up to the stop
+    CHECK_FALSE(c.recorded(t0 + 3s, t0 + 3020ms));
+}
