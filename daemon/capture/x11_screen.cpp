@@ -46,6 +46,12 @@ constexpr auto connect_timeout = 3s;
 // With DAMAGE, a full grab at least this often whatever the damage says: a safety net for drawing
 // that reports none, at 1/30 of the grabs' cost on a still screen.
 constexpr auto full_grab_every = 1s;
+// The server copies the screen somewhere within a grab's round trip, so a picture's time (the
+// midpoint) is uncertain by half of it. A grab that took this much longer than usual was stalled
+// (the VM, the server or this thread descheduled: tens of ms on a busy VM) and is taken again
+// at once, once; 10 ms keeps the time of what is kept within 5 ms plus half the usual round
+// trip (~1 ms for 1080p through MIT-SHM, tens without it).
+constexpr auto stalled_beyond_usual = 10ms;
 // A stop that ends a grab this long unanswered is logged: a hang the session never reported.
 constexpr auto worth_a_warning = 500ms;
 
@@ -495,12 +501,21 @@ GrabStatus X11Screen::grab_once(VideoFrame& out, bool& shrank) {
     // Drawing from here on is in this picture or reported for the next.
     damaged_ = false;
     xcb_generic_error_t* error = nullptr;
-    const auto asked = Clock::now();
     const uint8_t* pixels = nullptr;
-    const GrabStatus status = read_image(pixels, &error);
-    // The server copies the screen somewhere between request and reply: the midpoint is the
-    // best estimate of the instant the picture shows.
-    out.time = asked + (Clock::now() - asked) / 2;
+    GrabStatus status = GrabStatus::ok;
+    for (int tries = 0; tries < 2; ++tries) {
+        const auto asked = Clock::now();
+        status = read_image(pixels, &error);
+        const auto took = Clock::now() - asked;
+        // The midpoint is the best estimate of the instant the picture shows.
+        out.time = asked + took / 2;
+        const auto usual = usual_round_trip_;
+        // Smoothed over ~16 grabs: a stall's weight in it is gone within a second.
+        usual_round_trip_ = usual == Clock::duration::zero() ? took : usual + (took - usual) / 16;
+        if (status != GrabStatus::ok || !pixels || took <= usual + stalled_beyond_usual) break;
+        spdlog::debug("X11 grab: the round trip took {:.1f} ms{}", Seconds(took).count() * 1000,
+                      tries == 0 ? "; grabbing again" : "");
+    }
     if (status != GrabStatus::ok || !pixels) {
         damaged_ = true;
         if (ask_cursor) xcb_discard_reply(conn_, cursor_cookie.sequence);

@@ -81,6 +81,7 @@ private:
     uint8_t damage_event_ = 0;
     bool damaged_ = true;
     TimePoint last_full_grab_{};
+    Clock::duration usual_round_trip_{};   // of an image grab, smoothed (grab_once)
     int16_t cursor_x_ = 0, cursor_y_ = 0;  // the cursor in the last full grab
     uint32_t cursor_serial_ = 0;
     std::string error_;

@@ -11,7 +11,9 @@ cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
 # launch_recd CONFIG LOG: starts a recd on CONFIG logging to LOG, and returns once it answers
 # ($recd: its pid; added to $pids).
 launch_recd() {
-    "$build/daemon/recd" --config "$1" >"$2" 2>&1 &
+    # RECD_BENCH_LOG_LEVEL (e.g. debug): recd logs at that level into the run's log.
+    "$build/daemon/recd" --config "$1" ${RECD_BENCH_LOG_LEVEL:+--log-level "$RECD_BENCH_LOG_LEVEL"} \
+        >"$2" 2>&1 &
     recd=$!
     pids="$pids $recd"
     i=0
