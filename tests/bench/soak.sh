@@ -3,7 +3,8 @@
 # fixture's moving test pattern, 1280x720) and PulseAudio, a recd, and two recordings side by
 # side, each of half the screen with the system sound of a null sink that sync_tool beeps into
 # four times a second and a pipe-source microphone it feeds. Every 10 s it samples recd's
-# resident memory (VmRSS), its open descriptors and both sessions' dropped frames; at the end it
+# resident memory (VmRSS, and how much of it is malloc heap and other anonymous memory), its open
+# descriptors and both sessions' dropped frames; at the end it
 # prints the growth per hour (least squares over the samples after a 2-minute warm-up), the
 # dropped and duplicated frames, and writes the samples and a JSON summary.
 #
@@ -33,8 +34,10 @@ for region in 640x360+0+0 640x360+640+360; do
     recctl --json start --region "$region" --mic-device soak_mic >/dev/null
 done
 
-# samples.tsv: seconds, RSS kB, open descriptors, dropped and duplicated frames (both sessions).
-printf 'seconds\trss_kb\tfds\tdropped\tduplicated\n' >"$out/samples.tsv"
+# samples.tsv: seconds, RSS kB, open descriptors, dropped and duplicated frames (both sessions),
+# and where the RSS is: the malloc heap (brk) and other anonymous mappings (thread arenas, large
+# blocks, stacks), kB, from smaps.
+printf 'seconds\trss_kb\tfds\tdropped\tduplicated\theap_kb\tanon_kb\n' >"$out/samples.tsv"
 begin=$(date +%s)
 end=$((begin + minutes * 60))
 while :; do
@@ -43,7 +46,11 @@ while :; do
     fds=$(ls "/proc/$recd/fd" | wc -l)
     frames=$(recctl --json list | jq -r '[.sessions[].frames] |
         "\(map(.dropped) | add)\t\(map(.duplicated) | add)"')
-    printf '%s\t%s\t%s\t%s\n' $((now - begin)) "$rss" "$fds" "$frames" >>"$out/samples.tsv"
+    regions=$(awk '/^[0-9a-f]+-[0-9a-f]+ / { heap = $6 == "[heap]"; anon = NF == 5 }
+        /^Rss:/ { if (heap) h += $2; else if (anon) a += $2 }
+        END { printf "%d\t%d", h, a }' "/proc/$recd/smaps")
+    printf '%s\t%s\t%s\t%s\t%s\n' $((now - begin)) "$rss" "$fds" "$frames" "$regions" \
+        >>"$out/samples.tsv"
     [ "$now" -lt "$end" ] || break
     sleep 10
 done
@@ -60,19 +67,23 @@ slope() {
 }
 last() { tail -n 1 "$out/samples.tsv" | cut -f "$1"; }
 first() { sed -n 2p "$out/samples.tsv" | cut -f "$1"; }
-rss_mb_per_h=$(slope 2 | awk '{ if ($1 == "nan") print $1; else printf "%.3f", $1 / 1024 }')
+mb_per_h() { slope "$1" | awk '{ if ($1 == "nan") print $1; else printf "%.3f", $1 / 1024 }'; }
+rss_mb_per_h=$(mb_per_h 2)
 fds_per_h=$(slope 3)
 printf '%-22s %12s\n' measure value
 printf '%-22s %12s\n' minutes "$minutes"
 printf '%-22s %12s\n' rss_first_mb "$(first 2 | awk '{printf "%.1f", $1 / 1024}')"
 printf '%-22s %12s\n' rss_last_mb "$(last 2 | awk '{printf "%.1f", $1 / 1024}')"
 printf '%-22s %12s\n' rss_growth_mb_per_h "$rss_mb_per_h"
+printf '%-22s %12s\n' heap_growth_mb_per_h "$(mb_per_h 6)"
+printf '%-22s %12s\n' anon_growth_mb_per_h "$(mb_per_h 7)"
 printf '%-22s %12s\n' fds_first "$(first 3)"
 printf '%-22s %12s\n' fds_last "$(last 3)"
 printf '%-22s %12s\n' fd_growth_per_h "$fds_per_h"
 printf '%-22s %12s\n' dropped_frames "$(last 4)"
 printf '%-22s %12s\n' duplicated_frames "$(last 5)"
-printf '{"minutes":%s,"rss_growth_mb_per_h":%s,"fd_growth_per_h":%s,"fds_first":%s,"fds_last":%s,"dropped":%s,"duplicated":%s}\n' \
-    "$minutes" "$rss_mb_per_h" "$fds_per_h" "$(first 3)" "$(last 3)" "$(last 4)" "$(last 5)" \
+printf '{"minutes":%s,"rss_growth_mb_per_h":%s,"heap_growth_mb_per_h":%s,"anon_growth_mb_per_h":%s,"fd_growth_per_h":%s,"fds_first":%s,"fds_last":%s,"dropped":%s,"duplicated":%s}\n' \
+    "$minutes" "$rss_mb_per_h" "$(mb_per_h 6)" "$(mb_per_h 7)" "$fds_per_h" "$(first 3)" \
+    "$(last 3)" "$(last 4)" "$(last 5)" \
     >"$out/soak.json"
 echo "samples: $out/samples.tsv; summary: $out/soak.json"
