@@ -4,9 +4,9 @@
 # side, each of half the screen with the system sound of a null sink that sync_tool beeps into
 # four times a second and a pipe-source microphone it feeds. Every 10 s it samples recd's
 # resident memory (VmRSS, and how much of it is malloc heap and other anonymous memory), its open
-# descriptors and both sessions' dropped frames; at the end it
-# prints the growth per hour (least squares over the samples after a 2-minute warm-up), the
-# dropped and duplicated frames, and writes the samples and a JSON summary.
+# descriptors and both sessions' dropped frames; at the end it prints the growth per hour (least
+# squares over the samples after a 2-minute warm-up), the dropped and duplicated frames, and
+# writes the samples and a JSON summary.
 #
 # Usage: tests/bench/soak.sh [-m MINUTES] [-b BUILD_DIR] [-o OUT_DIR]
 #   MINUTES    run length, default 60
