@@ -117,6 +117,8 @@ std::string Session::source_name() const {
 void Session::open_pipeline() {
     region_ = source_->region();
     open_video_encoder();
+    const AVCodecContext& video = encoder_->context();
+    source_->prefer_format(encoder_->backend().input, video.width, video.height);
     open_audio();
     open_output();
     opened_ = true;

@@ -1,6 +1,7 @@
 #include "x11_screen.hpp"
 
 #include <fmt/format.h>
+#include <libyuv/convert_from_argb.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
@@ -24,6 +25,10 @@
 #include <thread>
 #include <utility>
 #include <vector>
+
+extern "C" {
+#include <libavutil/imgutils.h>
+}
 
 #include "../../common/error.hpp"
 #include "../../common/log.hpp"
@@ -52,6 +57,9 @@ constexpr auto full_grab_every = 1s;
 // at once, once; 10 ms keeps the time of what is kept within 5 ms plus half the usual round
 // trip (~1 ms for 1080p through MIT-SHM, tens without it).
 constexpr auto stalled_beyond_usual = 10ms;
+// Rows of a frame start 32-byte aligned: the encoder's and libyuv's vector loops (AVX2) read them
+// whole.
+constexpr int frame_alignment = 32;
 // A stop that ends a grab this long unanswered is logged: a hang the session never reported.
 constexpr auto worth_a_warning = 500ms;
 
@@ -265,10 +273,24 @@ void X11Screen::choose_region(const X11Target& target) {
 // Frames still held downstream keep their old buffers: the pool goes when the last returns.
 void X11Screen::size_buffers() {
     frame_bytes_ = static_cast<size_t>(region_.width) * region_.height * 4;
-    pool_.reset(av_buffer_pool_init(frame_bytes_ + AV_INPUT_BUFFER_PADDING_SIZE, nullptr));
+    make_pool();
     damaged_ = true;  // the next grab is a full one
     detach_shm();
     attach_shm();
+}
+
+void X11Screen::make_pool() {
+    const int bytes =
+        av_image_get_buffer_size(format_, region_.width, region_.height, frame_alignment);
+    pool_.reset(av_buffer_pool_init(bytes + AV_INPUT_BUFFER_PADDING_SIZE, nullptr));
+}
+
+// The pipeline's thread, before the first grab (ScreenSource). libyuv's conversion is the one
+// the encoder would otherwise make (VideoEncoder::set_up_conversion).
+void X11Screen::prefer_format(AVPixelFormat format, int width, int height) {
+    if (format != AV_PIX_FMT_YUV420P || width != region_.width || height != region_.height) return;
+    format_ = format;
+    make_pool();
 }
 
 // Constructor: the server reports every rectangle drawn on the screen from now on (DamageNotify,
@@ -336,7 +358,7 @@ void X11Screen::attach_shm() {
 
 // vcap thread: the picture of the region into `pixels` (nullptr with `error` set when the server
 // refused it), or lost / interrupted from wait_for_reply().
-GrabStatus X11Screen::read_image(const uint8_t*& pixels, xcb_generic_error_t** error) {
+GrabStatus X11Screen::read_image(uint8_t*& pixels, xcb_generic_error_t** error) {
     const auto& r = region_;
     void* rep = nullptr;
     pixels = nullptr;
@@ -501,7 +523,7 @@ GrabStatus X11Screen::grab_once(VideoFrame& out, bool& shrank) {
     // Drawing from here on is in this picture or reported for the next.
     damaged_ = false;
     xcb_generic_error_t* error = nullptr;
-    const uint8_t* pixels = nullptr;
+    uint8_t* pixels = nullptr;
     GrabStatus status = GrabStatus::ok;
     for (int tries = 0; tries < 2; ++tries) {
         const auto asked = Clock::now();
@@ -536,33 +558,42 @@ GrabStatus X11Screen::grab_once(VideoFrame& out, bool& shrank) {
     }
     // The image's reply came after the cursor's: this does not block.
     if (ask_cursor) cursor.reset(xcb_xfixes_get_cursor_image_reply(conn_, cursor_cookie, nullptr));
-    FramePtr frame(av_frame_alloc());
-    frame->format = AV_PIX_FMT_BGR0;
-    frame->width = region_.width;
-    frame->height = region_.height;
-    frame->buf[0] = av_buffer_pool_get(pool_.get());
-    if (!frame->buf[0]) return lose("out of memory for a frame");
-    frame->data[0] = frame->buf[0]->data;
-    frame->linesize[0] = region_.width * 4;
-    std::memcpy(frame->data[0], pixels, frame_bytes_);
+    // The cursor goes onto the server's pixels (this process's memory: the shared segment or
+    // the reply), then they are copied, or converted, into a frame of the pool.
     if (cursor) {
-        draw_cursor(*frame, *cursor);
+        draw_cursor(pixels, *cursor);
         cursor_x_ = cursor->x;
         cursor_y_ = cursor->y;
         cursor_serial_ = cursor->cursor_serial;
     }
+    FramePtr frame(av_frame_alloc());
+    frame->format = format_;
+    frame->width = region_.width;
+    frame->height = region_.height;
+    frame->buf[0] = av_buffer_pool_get(pool_.get());
+    if (!frame->buf[0]) return lose("out of memory for a frame");
+    av_image_fill_arrays(frame->data, frame->linesize, frame->buf[0]->data, format_, region_.width,
+                         region_.height, frame_alignment);
+    const int stride = region_.width * 4;
+    if (format_ == AV_PIX_FMT_YUV420P)
+        libyuv::ARGBToI420(pixels, stride, frame->data[0], frame->linesize[0], frame->data[1],
+                           frame->linesize[1], frame->data[2], frame->linesize[2], region_.width,
+                           region_.height);
+    else
+        av_image_copy_plane(frame->data[0], frame->linesize[0], pixels, stride, stride,
+                            region_.height);
     last_full_grab_ = Clock::now();
     out.frame = std::move(frame);
     return GrabStatus::ok;
 }
 
 // Premultiplied ARGB cursor over the BGR0 picture: dst = src + dst * (255 - alpha) / 255.
-void X11Screen::draw_cursor(AVFrame& frame, const xcb_xfixes_get_cursor_image_reply_t& cursor) {
+void X11Screen::draw_cursor(uint8_t* pixels, const xcb_xfixes_get_cursor_image_reply_t& cursor) {
     const auto* argb = xcb_xfixes_get_cursor_image_cursor_image(&cursor);
     const int cx = cursor.x - cursor.xhot - region_.x;
     const int cy = cursor.y - cursor.yhot - region_.y;
     for (int y = std::max(0, -cy); y < cursor.height && cy + y < region_.height; ++y) {
-        auto* row = reinterpret_cast<uint32_t*>(frame.data[0] + (cy + y) * frame.linesize[0]);
+        auto* row = reinterpret_cast<uint32_t*>(pixels + (cy + y) * region_.width * 4);
         for (int x = std::max(0, -cx); x < cursor.width && cx + x < region_.width; ++x) {
             const uint32_t src = argb[y * cursor.width + x];
             const uint32_t alpha = src >> 24;

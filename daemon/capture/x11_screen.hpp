@@ -38,7 +38,9 @@ public:
     ~X11Screen() override;
 
     ipc::Region region() const override { return region_; }
-    AVPixelFormat pixel_format() const override { return AV_PIX_FMT_BGR0; }
+    AVPixelFormat pixel_format() const override { return format_; }
+    // I420 at the region's size: converted from the server's pixels with libyuv.
+    void prefer_format(AVPixelFormat format, int width, int height) override;
     GrabStatus grab(VideoFrame& out) override;
     std::string error() const override { return error_; }
     void interrupt() override;
@@ -48,6 +50,7 @@ private:
     void choose_region(const X11Target& target);
     void check_pixel_format();
     void size_buffers();
+    void make_pool();  // pool_ for frames of format_ at region_'s size
     void attach_shm();
     void detach_shm();
     GrabStatus read_events();
@@ -55,12 +58,12 @@ private:
     void note_damage(const xcb_generic_event_t& event);
     bool cursor_changed(const xcb_xfixes_get_cursor_image_reply_t* cursor);
     GrabStatus grab_once(VideoFrame& out, bool& shrank);
-    GrabStatus read_image(const uint8_t*& pixels, xcb_generic_error_t** error);
+    GrabStatus read_image(uint8_t*& pixels, xcb_generic_error_t** error);
     GrabStatus wait_for_reply(unsigned sequence, void** reply, xcb_generic_error_t** error,
                               Clock::duration limit);
     bool answered(Clock::duration limit);
     void settle();
-    void draw_cursor(AVFrame& frame, const xcb_xfixes_get_cursor_image_reply_t& cursor);
+    void draw_cursor(uint8_t* pixels, const xcb_xfixes_get_cursor_image_reply_t& cursor);
     GrabStatus lose(std::string why);
 
     xcb_connection_t* conn_ = nullptr;
@@ -68,7 +71,8 @@ private:
     ipc::Region region_;
     bool whole_screen_ = false;  // no region or monitor asked for: follow the screen's size
     int screen_width_ = 0, screen_height_ = 0;  // as last known
-    size_t frame_bytes_ = 0;
+    AVPixelFormat format_ = AV_PIX_FMT_BGR0;    // of the frames grab() delivers
+    size_t frame_bytes_ = 0;                    // of region_ as the server sends it (BGR0)
     BufferPoolPtr pool_;
     // MIT-SHM segment the server writes each picture into; shm_id_ < 0 means no SHM.
     int shm_id_ = -1;

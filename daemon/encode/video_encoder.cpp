@@ -24,8 +24,7 @@ VideoEncoder::VideoEncoder(const Backend& backend, const VideoEncoderSettings& s
       keyframe_ticks_(
           std::max<int64_t>(1, std::llround(s.keyframe_seconds * s.fps) * s.ticks_per_frame)) {
     open(s);
-    input_format_ = s.input;
-    set_up_conversion(s.width, s.height);
+    set_up_conversion(s.input, s.width, s.height);
 }
 
 void VideoEncoder::open(const VideoEncoderSettings& s) {
@@ -64,9 +63,12 @@ void VideoEncoder::open(const VideoEncoderSettings& s) {
 }
 
 // Fits a capture of width x height into the output size, aspect kept, centred (even offsets for
-// 4:2:0). Called when the encoder opens and again when the capture's size changes (the screen
-// was resized): the frame starts over black, so no border keeps a piece of the old picture.
-void VideoEncoder::set_up_conversion(int width, int height) {
+// 4:2:0). Called when the encoder opens and again when the capture's size or format changes
+// (the screen was resized; the source converts for the encoder from its first grab,
+// ScreenSource::prefer_format): the frame starts over black, so no border keeps a piece of the
+// old picture.
+void VideoEncoder::set_up_conversion(AVPixelFormat format, int width, int height) {
+    input_format_ = format;
     input_width_ = width;
     input_height_ = height;
     sws_.reset();
@@ -174,9 +176,11 @@ bool VideoEncoder::encode(const AVFrame* picture, int64_t pts, const PacketSink&
                                  std::string(" threw: fault injected by RECD_FAULT"));
     if (picture) {
         last_.reset();  // lets convert() reuse its buffer
-        if (picture->width != input_width_ || picture->height != input_height_) {
+        const auto format = static_cast<AVPixelFormat>(picture->format);
+        if (format != input_format_ || picture->width != input_width_ ||
+            picture->height != input_height_) {
             try {
-                set_up_conversion(picture->width, picture->height);
+                set_up_conversion(format, picture->width, picture->height);
             } catch (const Error& e) {
                 error_ = e.what();
                 return false;

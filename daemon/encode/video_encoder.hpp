@@ -56,7 +56,7 @@ public:
 
 private:
     void open(const VideoEncoderSettings& s);
-    void set_up_conversion(int width, int height);
+    void set_up_conversion(AVPixelFormat format, int width, int height);
     bool prepare_converted();
     bool convert(const AVFrame& picture);
     bool send(const AVFrame* frame, const PacketSink& sink);
