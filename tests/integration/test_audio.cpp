@@ -1,8 +1,9 @@
 // Audio tracks in the file and what recd does when sound is missing: both tracks present with
 // their titles and format, Opus on request, one track turned off, no audio server at all, a
-// microphone that vanishes and returns, an audio server that dies and restarts, and `recctl
-// devices`. Each test loads its own devices into the fixture's PulseAudio (audio_harness.hpp),
-// or runs a server of its own; sync itself is in test_audio_sync.cpp.
+// microphone that vanishes and returns, an audio server that dies and restarts, the system
+// sound following a new default sink, and `recctl devices`. Each test loads its own devices
+// into the fixture's PulseAudio (audio_harness.hpp), or runs a server of its own; sync itself
+// is in test_audio_sync.cpp.
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <csignal>
@@ -329,6 +330,51 @@ TEST_CASE(
     }
     const Json stopped = stop_after_gap(box, id, {"system"}, "system", 1500);
 
+    rec::sync::SyncReport report = rec::sync::analyze_sync(stopped.value("file", ""), {"system"});
+    CAPTURE(tool_from);
+    std::erase_if(report.pairs, [&](const auto& p) { return p.flash.time < tool_from + 1.0; });
+    rec::sync::summarize(report);
+    INFO(report.text());
+    CHECK(report.pairs.size() >= 8);
+    CHECK(std::abs(report.mean_ms) <= 15);
+    CHECK(report.max_abs_ms <= 33);
+}
+
+TEST_CASE(
+    "audio: the system sound follows the default sink when it changes, and stays in sync after",
+    "[audio]") {
+    Sandbox box;
+    PrivatePulse pulse(box);  // its default sink is recd_sink
+    REQUIRE(pactl(box, {"load-module", "module-null-sink", "sink_name=recd_other", "rate=48000",
+                        "channels=2"})
+                .code == 0);
+    Recd recd(box);
+    REQUIRE(recd.wait_ready());
+    const std::string region = test_region(9);
+    const std::string id = start_recording(box, {"--region", region, "--no-mic"})["id"];
+    const double recording_since = steady_seconds();
+    Json session;
+    REQUIRE(wait_for_track_state(box, id, "system", "recording", 5s, session));
+    CHECK(track_status(session, "system").value("device", "") == "recd_sink.monitor");
+
+    REQUIRE(pactl(box, {"set-default-sink", "recd_other"}).code == 0);
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (track_status(session, "system").value("device", "") != "recd_other.monitor" &&
+           std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(200ms);
+        session = recctl(box, {"status", id}).json["session"];
+    }
+    INFO(session.dump());
+    CHECK(track_status(session, "system").value("device", "") == "recd_other.monitor");
+
+    // The new default's sound is what is recorded now, in sync: flashes and tones on it.
+    double tool_from = 0;
+    {
+        SyncTool tool(box, {region, "recd_other", "", 0});
+        tool_from = tool.start() - recording_since;
+        std::this_thread::sleep_for(5s);
+    }
+    const Json stopped = stop_recording(box, id);
     rec::sync::SyncReport report = rec::sync::analyze_sync(stopped.value("file", ""), {"system"});
     CAPTURE(tool_from);
     std::erase_if(report.pairs, [&](const auto& p) { return p.flash.time < tool_from + 1.0; });
