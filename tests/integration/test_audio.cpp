@@ -267,6 +267,19 @@ TEST_CASE("audio: recctl devices lists the sinks with their monitors and the sou
 
 namespace {
 
+// The system track of a stopped session's file is in sync with the picture (issue 3's targets)
+// from 1 s after sync_tool started, `tool_from` seconds into the recording, to its end.
+void check_in_sync_after(const Json& stopped, double tool_from) {
+    rec::sync::SyncReport report = rec::sync::analyze_sync(stopped.value("file", ""), {"system"});
+    CAPTURE(tool_from);
+    std::erase_if(report.pairs, [&](const auto& p) { return p.flash.time < tool_from + 1.0; });
+    rec::sync::summarize(report);
+    INFO(report.text());
+    CHECK(report.pairs.size() >= 8);
+    CHECK(std::abs(report.mean_ms) <= 15);
+    CHECK(report.max_abs_ms <= 33);
+}
+
 // A PulseAudio server of the test's own (fixtures/pulse_start.sh in DIR/pulse), so it can be
 // killed and started again without touching the fixture's server other tests use.
 class PrivatePulse {
@@ -330,14 +343,7 @@ TEST_CASE(
     }
     const Json stopped = stop_after_gap(box, id, {"system"}, "system", 1500);
 
-    rec::sync::SyncReport report = rec::sync::analyze_sync(stopped.value("file", ""), {"system"});
-    CAPTURE(tool_from);
-    std::erase_if(report.pairs, [&](const auto& p) { return p.flash.time < tool_from + 1.0; });
-    rec::sync::summarize(report);
-    INFO(report.text());
-    CHECK(report.pairs.size() >= 8);
-    CHECK(std::abs(report.mean_ms) <= 15);
-    CHECK(report.max_abs_ms <= 33);
+    check_in_sync_after(stopped, tool_from);
 }
 
 TEST_CASE(
@@ -375,12 +381,5 @@ TEST_CASE(
         std::this_thread::sleep_for(5s);
     }
     const Json stopped = stop_recording(box, id);
-    rec::sync::SyncReport report = rec::sync::analyze_sync(stopped.value("file", ""), {"system"});
-    CAPTURE(tool_from);
-    std::erase_if(report.pairs, [&](const auto& p) { return p.flash.time < tool_from + 1.0; });
-    rec::sync::summarize(report);
-    INFO(report.text());
-    CHECK(report.pairs.size() >= 8);
-    CHECK(std::abs(report.mean_ms) <= 15);
-    CHECK(report.max_abs_ms <= 33);
+    check_in_sync_after(stopped, tool_from);
 }
