@@ -556,8 +556,21 @@ bool Session::frame_due(int64_t pts) {
         encoder_->request_keyframe();
         return true;
     }
-    return last_encoded_ < 0 || pts - last_encoded_ >= ticks_per_second() ||
-           encoder_->keyframe_due(pts);
+    const auto due = [&](int64_t at) {
+        return last_encoded_ < 0 || at - last_encoded_ >= ticks_per_second() ||
+               encoder_->keyframe_due(at);
+    };
+    if (due(pts)) return true;
+    // A picture falls due before the next grab: that grab takes a whole fresh picture (and is
+    // the keyframe, if that is what is due). The source's own once-a-second full grab then
+    // counts from it rather than adding a picture shortly after: a still screen costs one
+    // picture a second, not one a second and the keyframes.
+    const int64_t next = pts + ticks_per_frame_;
+    if (due(next)) {
+        if (encoder_->keyframe_due(next)) encoder_->request_keyframe();
+        source_->refresh();
+    }
+    return false;
 }
 
 // The encoder's time base, inverted: its ticks in a second of media time.

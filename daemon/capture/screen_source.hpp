@@ -1,8 +1,9 @@
 #pragma once
 // The contract every screen capture implements (x11_screen, shm_source, later dxgi_screen).
 // Constructed and used on one thread at a time: built on a worker thread when the session
-// starts, then grab() is called only from the session's vcap thread; interrupt() and
-// describe() alone may be called from any thread (the session's request_stop() and status()).
+// starts, then grab() is called only from the session's vcap thread; interrupt(), refresh()
+// and describe() alone may be called from any thread (the session's request_stop(), venc
+// thread and status()).
 #include <string>
 
 #include "../../common/error.hpp"
@@ -40,6 +41,10 @@ public:
     // Any thread: the grab in progress, and every later one, returns `interrupted` at once
     // instead of waiting for a display that does not answer, so a stop never waits for it.
     virtual void interrupt() = 0;
+    // Any thread: the next grab takes the whole picture even if nothing was reported drawn
+    // (the session is about to encode a keyframe: better a fresh picture than the last again).
+    // A source that grabs whole pictures anyway ignores it.
+    virtual void refresh() {}
 
     // False while the source is not there yet (a shared-memory ring whose producer has not
     // started): region() and pixel_format() are unknown until wait_ready() returns ok.

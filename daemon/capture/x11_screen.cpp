@@ -494,7 +494,9 @@ GrabStatus X11Screen::grab_once(VideoFrame& out, bool& shrank) {
     shrank = false;
     if (const GrabStatus followed = read_events(); followed != GrabStatus::ok) return followed;
     Reply<xcb_xfixes_get_cursor_image_reply_t> cursor(nullptr, &std::free);
-    if (damage_event_ && !damaged_ && Clock::now() - last_full_grab_ < full_grab_every) {
+    const bool refresh = refresh_.exchange(false);
+    if (damage_event_ && !damaged_ && !refresh &&
+        Clock::now() - last_full_grab_ < full_grab_every) {
         // A round trip (the cursor's, when it is drawn) brings every DamageNotify from before it.
         const unsigned sequence = cursor_ ? xcb_xfixes_get_cursor_image(conn_).sequence
                                           : xcb_get_input_focus(conn_).sequence;

@@ -15,6 +15,7 @@
 #include <xcb/xcb.h>
 #include <xcb/xfixes.h>
 
+#include <atomic>
 #include <optional>
 #include <string>
 
@@ -44,6 +45,8 @@ public:
     GrabStatus grab(VideoFrame& out) override;
     std::string error() const override { return error_; }
     void interrupt() override;
+    // Also restarts the periodic full grab's second: the two need not come close together.
+    void refresh() override { refresh_ = true; }
 
 private:
     void connect(const std::string& display);
@@ -85,6 +88,7 @@ private:
     uint8_t damage_event_ = 0;
     bool damaged_ = true;
     TimePoint last_full_grab_{};
+    std::atomic<bool> refresh_{false};     // set by refresh(), taken by the next grab
     Clock::duration usual_round_trip_{};   // of an image grab, smoothed (grab_once)
     int16_t cursor_x_ = 0, cursor_y_ = 0;  // the cursor in the last full grab
     uint32_t cursor_serial_ = 0;

@@ -180,12 +180,13 @@ TEST_CASE(
     CHECK(report.max_keyframe_gap <= 2.0 + 1.0 / fps + late_grab_seconds);
     CHECK(report.duration_in_header);
     CHECK(std::abs(report.container_duration - wall) <= 0.5);
-    // The still 3 s: a frame a second and the keyframes, not 90; then the moving 2 s: ~60.
+    // The still 3 s: a frame a second, the keyframes among them (not 90, nor the keyframes on
+    // top: 3, and one for the damage that comes in after the first grab); the moving 2 s: ~60.
     int still = 0, moving = 0;
     const double first = static_cast<double>(report.frame_pts.front()) * tick;
     for (int64_t pts : report.frame_pts) (pts * tick - first < 2.8 ? still : moving)++;
     CAPTURE(still, moving);
     CHECK(still >= 3);
-    CHECK(still <= 8);
+    CHECK(still <= 4);
     CHECK(moving >= 40);
 }
