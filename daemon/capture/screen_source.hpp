@@ -42,8 +42,8 @@ public:
     // instead of waiting for a display that does not answer, so a stop never waits for it.
     virtual void interrupt() = 0;
     // Any thread: the next grab takes the whole picture even if nothing was reported drawn
-    // (the session is about to encode a keyframe: better a fresh picture than the last again).
-    // A source that grabs whole pictures anyway ignores it.
+    // (the session is about to write a picture anyway, a keyframe or the second's keep-alive:
+    // better a fresh one than the last again). A source that grabs whole pictures ignores it.
     virtual void refresh() {}
 
     // False while the source is not there yet (a shared-memory ring whose producer has not
