@@ -7,7 +7,7 @@ set -eu
 packages="build-essential cmake pkg-config clang-format
 libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev libavdevice-dev
 libboost-dev libspdlog-dev catch2 nlohmann-json3-dev libtomlplusplus-dev libcli11-dev
-libxcb1-dev libxcb-shm0-dev libxcb-xfixes0-dev libxcb-randr0-dev libxcb-damage0-dev libpulse-dev libyuv-dev
+libxcb1-dev libxcb-shm0-dev libxcb-xfixes0-dev libxcb-randr0-dev libxcb-damage0-dev libpulse-dev
 xvfb x11-utils tigervnc-standalone-server x11-xserver-utils ffmpeg pulseaudio pulseaudio-utils groff-base
 dpkg-dev file init-system-helpers jq passwd"
 missing=""

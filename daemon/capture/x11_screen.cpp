@@ -1,7 +1,6 @@
 #include "x11_screen.hpp"
 
 #include <fmt/format.h>
-#include <libyuv/convert_from_argb.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
@@ -33,6 +32,7 @@ extern "C" {
 #include "../../common/error.hpp"
 #include "../../common/log.hpp"
 #include "../fault.hpp"
+#include "../media/bgrx_to_i420.hpp"
 
 namespace rec {
 namespace {
@@ -285,8 +285,8 @@ void X11Screen::make_pool() {
     pool_.reset(av_buffer_pool_init(bytes + AV_INPUT_BUFFER_PADDING_SIZE, nullptr));
 }
 
-// The pipeline's thread, before the first grab (ScreenSource). libyuv's conversion is the one
-// the encoder would otherwise make (VideoEncoder::set_up_conversion).
+// The pipeline's thread, before the first grab (ScreenSource). The conversion is the one the
+// encoder would otherwise make (VideoEncoder::set_up_conversion).
 void X11Screen::prefer_format(AVPixelFormat format, int width, int height) {
     if (format != AV_PIX_FMT_YUV420P || width != region_.width || height != region_.height) return;
     format_ = format;
@@ -578,9 +578,7 @@ GrabStatus X11Screen::grab_once(VideoFrame& out, bool& shrank) {
                          region_.height, frame_alignment);
     const int stride = region_.width * 4;
     if (format_ == AV_PIX_FMT_YUV420P)
-        libyuv::ARGBToI420(pixels, stride, frame->data[0], frame->linesize[0], frame->data[1],
-                           frame->linesize[1], frame->data[2], frame->linesize[2], region_.width,
-                           region_.height);
+        bgrx_to_i420(pixels, stride, frame->data, frame->linesize, region_.width, region_.height);
     else
         av_image_copy_plane(frame->data[0], frame->linesize[0], pixels, stride, stride,
                             region_.height);

@@ -40,7 +40,8 @@ public:
 
     ipc::Region region() const override { return region_; }
     AVPixelFormat pixel_format() const override { return format_; }
-    // I420 at the region's size: converted from the server's pixels with libyuv.
+    // I420 at the region's size: converted from the server's pixels as they are copied
+    // out (bgrx_to_i420).
     void prefer_format(AVPixelFormat format, int width, int height) override;
     GrabStatus grab(VideoFrame& out) override;
     std::string error() const override { return error_; }

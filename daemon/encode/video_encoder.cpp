@@ -1,7 +1,6 @@
 #include "video_encoder.hpp"
 
 #include <fmt/format.h>
-#include <libyuv/convert_from_argb.h>
 
 #include <algorithm>
 #include <cmath>
@@ -9,6 +8,7 @@
 
 #include "../../common/error.hpp"
 #include "../fault.hpp"
+#include "../media/bgrx_to_i420.hpp"
 #include "probe.hpp"
 
 extern "C" {
@@ -41,7 +41,7 @@ void VideoEncoder::open(const VideoEncoderSettings& s) {
     c.framerate = {s.fps, 1};
     c.gop_size = static_cast<int>(keyframe_ticks_ / s.ticks_per_frame);
     // Screen pixels are sRGB; 4:2:0 is produced with BT.601 coefficients in limited range (what
-    // libyuv's fast conversion gives; swscale is told the same).
+    // bgrx_to_i420 gives; swscale is told the same).
     c.colorspace = AVCOL_SPC_SMPTE170M;
     c.color_primaries = AVCOL_PRI_BT709;
     c.color_trc = AVCOL_TRC_IEC61966_2_1;
@@ -84,11 +84,11 @@ void VideoEncoder::set_up_conversion(AVPixelFormat format, int width, int height
     conversion_ = Conversion::none;
     if (input_format_ == backend_.input && width == out_w && height == out_h) return;
     converted_.reset(av_frame_alloc());
-    // The common case, a screen at the file's size into I420: libyuv (its "ARGB" is these
-    // bytes, B G R A/x in memory), 0.6 ms a 1080p frame against swscale's 9.
+    // The common case, a screen at the file's size into I420: bgrx_to_i420, 0.7 ms a 1080p frame
+    // against swscale's 3.6.
     if ((input_format_ == AV_PIX_FMT_BGR0 || input_format_ == AV_PIX_FMT_BGRA) &&
         backend_.input == AV_PIX_FMT_YUV420P && width == out_w && height == out_h) {
-        conversion_ = Conversion::libyuv;
+        conversion_ = Conversion::bgrx;
         return;
     }
     conversion_ = Conversion::swscale;
@@ -139,10 +139,9 @@ bool VideoEncoder::prepare_converted() {
 bool VideoEncoder::convert(const AVFrame& picture) {
     if (!prepare_converted()) return false;
     AVFrame* out = converted_.get();
-    if (conversion_ == Conversion::libyuv) {
-        libyuv::ARGBToI420(picture.data[0], picture.linesize[0], out->data[0], out->linesize[0],
-                           out->data[1], out->linesize[1], out->data[2], out->linesize[2],
-                           picture.width, picture.height);
+    if (conversion_ == Conversion::bgrx) {
+        bgrx_to_i420(picture.data[0], picture.linesize[0], out->data, out->linesize, picture.width,
+                     picture.height);
         return true;
     }
     if (!scaled_) {

@@ -65,9 +65,9 @@ private:
     CodecContextPtr codec_;
     AVPixelFormat input_format_ = AV_PIX_FMT_NONE;  // the capture's
     int input_width_ = 0, input_height_ = 0;        // the capture's size the conversion is for
-    // How the capture becomes the encoder's input: as it is, libyuv (BGR0 at the file's size
+    // How the capture becomes the encoder's input: as it is, bgrx_to_i420 (BGR0 at the file's size
     // into I420), or swscale (anything else; sws_ is set only then).
-    enum class Conversion { none, libyuv, swscale } conversion_ = Conversion::none;
+    enum class Conversion { none, bgrx, swscale } conversion_ = Conversion::none;
     SwsContextPtr sws_;
     int scaled_width_ = 0, scaled_height_ = 0, x_ = 0, y_ = 0;  // the picture inside the frame
     FramePtr converted_;                                        // conversion target, reused
