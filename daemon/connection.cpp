@@ -3,18 +3,17 @@
 #include <spdlog/spdlog.h>
 
 #include "../common/ipc/protocol.hpp"
-#include "dispatcher.hpp"
 
 namespace rec {
 
 namespace asio = boost::asio;
 
-Connection::Connection(Socket socket, Dispatcher& dispatcher,
+Connection::Connection(std::unique_ptr<ControlStream> stream, RequestHandler& handler,
                        std::function<void(Connection*)> on_close)
-    : socket_(std::move(socket)),
-      dispatcher_(dispatcher),
+    : stream_(std::move(stream)),
+      handler_(handler),
       on_close_(std::move(on_close)),
-      partial_timer_(socket_.get_executor()) {}
+      partial_timer_(stream_->executor()) {}
 
 void Connection::start() { next(); }
 
@@ -50,7 +49,7 @@ void Connection::handle(std::string line) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.find_first_not_of(" \t") == std::string::npos) return next();  // blank line
     busy_ = true;
-    dispatcher_.handle(
+    handler_.handle(
         line,
         [self = shared_from_this()](std::string reply) { self->send(std::move(reply), false); },
         [weak = weak_from_this()](const std::string& event) {
@@ -61,16 +60,16 @@ void Connection::handle(std::string line) {
 
 void Connection::read() {
     watch_partial_message();
-    socket_.async_read_some(asio::buffer(chunk_),
-                            [self = shared_from_this()](boost::system::error_code ec, size_t n) {
-                                if (ec == asio::error::eof) {
-                                    self->eof_ = true;
-                                } else if (ec) {
-                                    return self->close();
-                                }
-                                self->pending_.append(self->chunk_.data(), n);
-                                self->next();
-                            });
+    stream_->async_read_some(asio::buffer(chunk_),
+                             [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+                                 if (ec == asio::error::eof) {
+                                     self->eof_ = true;
+                                 } else if (ec) {
+                                     return self->close();
+                                 }
+                                 self->pending_.append(self->chunk_.data(), n);
+                                 self->next();
+                             });
 }
 
 // A client that sends part of a line and then nothing is closed after partial_message_timeout.
@@ -110,19 +109,19 @@ bool Connection::push(std::string line) {
 void Connection::write_next() {
     if (writing_ || closed_ || outbox_.empty()) return;
     writing_ = true;
-    asio::async_write(socket_, asio::buffer(outbox_.front().text),
-                      [self = shared_from_this()](boost::system::error_code ec, size_t) {
-                          self->writing_ = false;
-                          if (self->closed_) return;
-                          const Line done = std::move(self->outbox_.front());
-                          self->outbox_.pop_front();
-                          if (ec || done.then_close) return self->close();
-                          if (done.reply) {
-                              self->busy_ = false;
-                              self->next();
-                          }
-                          self->write_next();
-                      });
+    stream_->async_write(asio::buffer(outbox_.front().text),
+                         [self = shared_from_this()](boost::system::error_code ec, size_t) {
+                             self->writing_ = false;
+                             if (self->closed_) return;
+                             const Line done = std::move(self->outbox_.front());
+                             self->outbox_.pop_front();
+                             if (ec || done.then_close) return self->close();
+                             if (done.reply) {
+                                 self->busy_ = false;
+                                 self->next();
+                             }
+                             self->write_next();
+                         });
 }
 
 void Connection::close_after_replies() {
@@ -134,9 +133,7 @@ void Connection::close() {
     if (closed_) return;
     closed_ = true;
     partial_timer_.cancel();
-    boost::system::error_code ignored;
-    socket_.shutdown(Socket::shutdown_both, ignored);
-    socket_.close(ignored);
+    stream_->close();
     on_close_(this);
 }
 

@@ -1,7 +1,7 @@
 #pragma once
-// One client of the control socket. Lives on the io thread. Reads newline-delimited requests
-// and answers them strictly in order: the next line is read only after the previous reply is
-// written, so a client can pipeline requests and slow commands never interleave replies.
+// One client of the control socket or named pipe. Lives on the io thread. Reads newline-delimited
+// requests and answers them strictly in order: the next line is read only after the previous reply
+// is written, so a client can pipeline requests and slow commands never interleave replies.
 #include <array>
 #include <deque>
 #include <functional>
@@ -10,16 +10,17 @@
 
 #include "../common/clock.hpp"
 #include "../common/ipc/asio.hpp"
+#include "control_stream.hpp"
+#include "request_handler.hpp"
 
 namespace rec {
 
-class Dispatcher;
-
 class Connection : public std::enable_shared_from_this<Connection> {
 public:
-    using Socket = boost::asio::local::stream_protocol::socket;
-    // `on_close` is called once, on the io thread, when the connection is done.
-    Connection(Socket socket, Dispatcher& dispatcher, std::function<void(Connection*)> on_close);
+    // `on_close` is called once, on the io thread, when the connection is done. The handler
+    // outlives every connection (the server owns both).
+    Connection(std::unique_ptr<ControlStream> stream, RequestHandler& handler,
+               std::function<void(Connection*)> on_close);
 
     void start();
     // Shutdown: closes now if idle, else right after the reply being prepared is written.
@@ -38,8 +39,8 @@ private:
     void close();
     void watch_partial_message();
 
-    Socket socket_;
-    Dispatcher& dispatcher_;
+    std::unique_ptr<ControlStream> stream_;
+    RequestHandler& handler_;
     std::function<void(Connection*)> on_close_;
     boost::asio::steady_timer partial_timer_;
     std::string pending_;             // bytes received and not yet handled

@@ -10,13 +10,10 @@
 #include "../common/ipc/asio.hpp"
 #include "../common/ipc/protocol.hpp"
 #include "events.hpp"
+#include "request_handler.hpp"
 #include "session_manager.hpp"
 
 namespace rec {
-
-// Delivers a reply line (newline included) to the connection that asked. Called once per
-// request, on the io thread.
-using ReplyFn = std::function<void(std::string)>;
 
 struct DaemonContext {
     boost::asio::io_context& io;
@@ -32,13 +29,13 @@ struct DaemonContext {
     const ipc::Json& unfinished;
 };
 
-class Dispatcher {
+class Dispatcher final : public RequestHandler {
 public:
     Dispatcher(DaemonContext context, SessionManager& sessions)
         : ctx_(std::move(context)), sessions_(sessions) {}
 
     // `push` sends event lines to the same client later, if it subscribes.
-    void handle(std::string_view line, ReplyFn reply, PushFn push);
+    void handle(std::string_view line, ReplyFn reply, PushFn push) override;
     // A recording recd starts by itself (LoginSession's autostart): `body` as a start request's,
     // `directory` (may hold {user}) instead of output.directory unless empty. `reply` gets what
     // a client would, on the io thread.

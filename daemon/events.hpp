@@ -8,11 +8,9 @@
 
 #include "../common/ipc/asio.hpp"
 #include "../common/ipc/protocol.hpp"
+#include "request_handler.hpp"
 
 namespace rec {
-
-// Pushes one line to a subscriber; false once it is gone (it is then forgotten).
-using PushFn = std::function<bool(const std::string& line)>;
 
 class Events {
 public:

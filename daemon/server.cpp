@@ -239,8 +239,9 @@ void Server::accept() {
                                                            "try again when some have closed",
                                                            max_connections)));
         } else {
-            auto connection =
-                std::make_shared<Connection>(std::move(socket), dispatcher_, [this](Connection* c) {
+            auto connection = std::make_shared<Connection>(
+                std::make_unique<AsioControlStream<Local::socket>>(std::move(socket)), dispatcher_,
+                [this](Connection* c) {
                     std::erase_if(connections_, [c](const auto& p) { return p.get() == c; });
                 });
             connections_.insert(connection);
