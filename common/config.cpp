@@ -1,9 +1,7 @@
 #include "config.hpp"
 
 #include <fmt/format.h>
-#include <pwd.h>
 #include <toml++/toml.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -279,31 +277,6 @@ void read_autostart(const toml::table& root, const std::string& source, Config& 
                         source));
 }
 
-std::string env(const char* name) {
-    const char* value = std::getenv(name);
-    return value ? value : "";
-}
-
-std::filesystem::path home() { return env("HOME").empty() ? "/tmp" : env("HOME"); }
-
-std::filesystem::path config_home() {
-    auto xdg = env("XDG_CONFIG_HOME");
-    return xdg.empty() ? home() / ".config" : std::filesystem::path(xdg);
-}
-
-// XDG_VIDEOS_DIR from the environment or from user-dirs.dirs (XDG_VIDEOS_DIR="$HOME/Videos").
-std::filesystem::path videos_dir() {
-    if (auto dir = env("XDG_VIDEOS_DIR"); !dir.empty()) return dir;
-    std::ifstream dirs(config_home() / "user-dirs.dirs");
-    static const std::regex line(R"(^\s*XDG_VIDEOS_DIR\s*=\s*\"(\$HOME)?([^\"]*)\")");
-    for (std::string text; std::getline(dirs, text);) {
-        std::smatch m;
-        if (std::regex_search(text, m, line))
-            return m[1].matched ? home().string() + m[2].str() : m[2].str();
-    }
-    return home() / "Videos";
-}
-
 }  // namespace
 
 bool valid_log_level(const std::string& level) { return contains(log_levels, level); }
@@ -328,7 +301,7 @@ Config parse_config(const std::string& text, const std::string& source, bool wit
         config.warnings.push_back(fmt::format(
             "{}: [autostart] ignored: who is recorded at login is the administrator's to say, in "
             "{}",
-            source, system_config_path.string()));
+            source, system_config_path().string()));
     read_video(root, source, config);
     read_audio(root, source, config);
     read_output(root, source, config);
@@ -350,7 +323,8 @@ std::optional<std::string> read_text(const std::filesystem::path& path) {
 
 }  // namespace
 
-Config load_config(const std::string& explicit_path, const std::filesystem::path& system_path) {
+Config load_config(const std::string& explicit_path, const std::filesystem::path& system_path,
+                   const std::filesystem::path& user_path) {
     if (!explicit_path.empty()) {
         if (!std::filesystem::exists(explicit_path))
             throw ConfigError("config file " + explicit_path + " does not exist");
@@ -359,7 +333,6 @@ Config load_config(const std::string& explicit_path, const std::filesystem::path
         return parse_config(*text, explicit_path);
     }
     const auto system_text = read_text(system_path);
-    const auto user_path = config_home() / "recd" / "recd.toml";
     const auto user_text = read_text(user_path);
     if (!user_text)
         return system_text ? parse_config(*system_text, system_path.string()) : Config{};
@@ -388,16 +361,11 @@ std::string expand_user(std::string text, const std::string& user) {
 }
 
 std::string login_name() {
-    // getpwuid_r: session threads (worker pool) ask too. 16 KiB holds any sane passwd entry.
-    passwd entry{};
-    passwd* found = nullptr;
-    std::vector<char> buffer(16384);
-    getpwuid_r(getuid(), &entry, buffer.data(), buffer.size(), &found);
-    std::string name = found ? found->pw_name : "";
+    std::string name = account_name();
     for (auto& c : name)
         if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-')
             c = '_';
-    if (name.empty() || name == "." || name == "..") name = std::to_string(getuid());
+    if (name.empty() || name == "." || name == "..") name = account_id();
     return name;
 }
 

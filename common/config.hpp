@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "user_dirs.hpp"
+
 namespace rec {
 
 struct VideoConfig {
@@ -95,15 +97,14 @@ class ConfigError : public std::runtime_error {
 // (a user's own file) an [autostart] section is not read, only warned about.
 Config parse_config(const std::string& text, const std::string& source, bool with_policy = true);
 
-// The administrator's file, read when no --config names one.
-inline const std::filesystem::path system_config_path = "/etc/recd/recd.toml";
-
-// --config PATH if given (everything from it), else $XDG_CONFIG_HOME/recd/recd.toml (or
-// ~/.config/...) with [autostart] from `system_path`, else `system_path`, else built-in
-// defaults. An explicit path that does not exist is an error; so is a wrong value in
-// `system_path` even when the user's file is the one read (its [autostart] applies).
+// --config PATH if given (everything from it), else `user_path` (the user's file,
+// user_dirs.hpp) with [autostart] from `system_path` (the administrator's), else
+// `system_path`, else built-in defaults. An explicit path that does
+// not exist is an error; so is a wrong value in `system_path` even when the user's file is the one
+// read (its [autostart] applies).
 Config load_config(const std::string& explicit_path,
-                   const std::filesystem::path& system_path = system_config_path);
+                   const std::filesystem::path& system_path = system_config_path(),
+                   const std::filesystem::path& user_path = user_config_path());
 
 // The output directory a config means, with the default filled in and {user} replaced by this
 // process's login name.

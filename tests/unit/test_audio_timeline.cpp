@@ -5,6 +5,7 @@
 // checks where the samples land against where they belong.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <numbers>
 #include <random>
 
 #include "daemon/media/audio_timeline.hpp"
@@ -34,7 +35,7 @@ Run simulate(double skew, double jitter_ms, double seconds, double settle_second
     for (int64_t input = 0, frames = 0; input / (rate * (1 + skew)) < seconds; input += frames) {
         frames = length(random);
         const double truth = input / (rate * (1 + skew));  // when its first sample was captured
-        const double wander = wander_ms / 1000 * std::sin(2 * M_PI * truth / 8);
+        const double wander = wander_ms / 1000 * std::sin(2 * std::numbers::pi * truth / 8);
         const auto p = timeline.place(truth + noise(random) + wander, frames, position);
         position += p.silence + (frames - p.skip) + p.compensation;
         run.silence += p.silence;

@@ -1,10 +1,9 @@
 // recd.toml loading and validation (common/config.*) and the shipped config/recd.toml.
-#include <unistd.h>
-
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -325,7 +324,7 @@ TEST_CASE("load_config: an explicit path must exist") {
 
 TEST_CASE("load_config reads an explicit file and names it in errors") {
     auto path = std::filesystem::temp_directory_path() /
-                ("recd-unit-" + std::to_string(getpid()) + ".toml");
+                ("recd-unit-" + std::to_string(std::random_device{}()) + ".toml");
     std::ofstream(path) << "[video]\nfps = 12\n";
     CHECK(rec::load_config(path.string()).video.fps == 12);
     std::ofstream(path) << "[video]\nfps = 0\n";
@@ -336,17 +335,6 @@ TEST_CASE("load_config reads an explicit file and names it in errors") {
         CHECK(std::string(e.what()).rfind(path.string() + ": video.fps", 0) == 0);
     }
     std::filesystem::remove(path);
-}
-
-TEST_CASE("output_directory defaults to $XDG_VIDEOS_DIR/recd") {
-    const char* old = std::getenv("XDG_VIDEOS_DIR");
-    const std::string saved = old ? old : "";
-    setenv("XDG_VIDEOS_DIR", "/videos", 1);
-    CHECK(rec::output_directory({}) == "/videos/recd");
-    if (old)
-        setenv("XDG_VIDEOS_DIR", saved.c_str(), 1);
-    else
-        unsetenv("XDG_VIDEOS_DIR");
 }
 
 TEST_CASE("config: {user} in a directory becomes the login name") {
@@ -370,30 +358,14 @@ TEST_CASE("config: autostart.record with nobody to record is a warning") {
 
 namespace {
 
-// A temporary directory holding a user config (XDG_CONFIG_HOME) and a system config; the
-// environment is restored afterwards.
+// A temporary directory holding a user config and a system config, removed afterwards.
 struct ConfigDirs {
-    std::filesystem::path root =
-        std::filesystem::temp_directory_path() / ("recd-unit-cfg-" + std::to_string(getpid()));
+    std::filesystem::path root = std::filesystem::temp_directory_path() /
+                                 ("recd-unit-cfg-" + std::to_string(std::random_device{}()));
     std::filesystem::path system = root / "etc-recd.toml";
     std::filesystem::path user = root / "config" / "recd" / "recd.toml";
-    std::string saved;
-    bool had = false;
-    ConfigDirs() {
-        std::filesystem::create_directories(user.parent_path());
-        if (const char* old = std::getenv("XDG_CONFIG_HOME")) {
-            saved = old;
-            had = true;
-        }
-        setenv("XDG_CONFIG_HOME", (root / "config").c_str(), 1);
-    }
-    ~ConfigDirs() {
-        if (had)
-            setenv("XDG_CONFIG_HOME", saved.c_str(), 1);
-        else
-            unsetenv("XDG_CONFIG_HOME");
-        std::filesystem::remove_all(root);
-    }
+    ConfigDirs() { std::filesystem::create_directories(user.parent_path()); }
+    ~ConfigDirs() { std::filesystem::remove_all(root); }
 };
 
 }  // namespace
@@ -403,12 +375,12 @@ TEST_CASE("load_config: [autostart] is the administrator's, even beside a user's
     std::ofstream(dirs.system) << "[video]\nfps = 10\n[autostart]\nrecord = true\n"
                                   "exclude_users = [\"carol\"]\n";
     // Without a user file, the system file is the config.
-    auto c = rec::load_config("", dirs.system);
+    auto c = rec::load_config("", dirs.system, dirs.user);
     CHECK(c.video.fps == 10);
     CHECK(c.autostart.record);
     // A user's file replaces the settings, not the policy, and its own [autostart] is ignored.
     std::ofstream(dirs.user) << "[video]\nfps = 20\n[autostart]\nrecord = false\n";
-    c = rec::load_config("", dirs.system);
+    c = rec::load_config("", dirs.system, dirs.user);
     CHECK(c.video.fps == 20);
     CHECK(c.autostart.record);
     CHECK(c.autostart.exclude_users == std::vector<std::string>{"carol"});
@@ -417,20 +389,20 @@ TEST_CASE("load_config: [autostart] is the administrator's, even beside a user's
     CHECK(c.warnings[0].rfind(dirs.user.string(), 0) == 0);
     // No system file: the user's file without a policy, which records nobody.
     std::filesystem::remove(dirs.system);
-    c = rec::load_config("", dirs.system);
+    c = rec::load_config("", dirs.system, dirs.user);
     CHECK(c.video.fps == 20);
     CHECK_FALSE(c.autostart.record);
     // A wrong value in the administrator's file stops recd even when the user has a file.
     std::ofstream(dirs.system) << "[autostart]\nrecord = 1\n";
     try {
-        rec::load_config("", dirs.system);
+        rec::load_config("", dirs.system, dirs.user);
         FAIL("no ConfigError");
     } catch (const rec::ConfigError& e) {
         CHECK(std::string(e.what()).rfind(dirs.system.string() + ": autostart.record", 0) == 0);
     }
     // --config names the one file read, policy included.
     std::ofstream(dirs.user) << "[autostart]\nrecord = true\n";
-    CHECK(rec::load_config(dirs.user.string(), dirs.system).autostart.record);
+    CHECK(rec::load_config(dirs.user.string(), dirs.system, dirs.user).autostart.record);
 }
 
 TEST_CASE("config/recd.toml as shipped equals the built-in defaults") {

@@ -1,0 +1,47 @@
+// Windows: known folders and the account's name.
+#include <windows.h>
+// After windows.h, which they need.
+#include <knownfolders.h>
+#include <shlobj.h>
+
+#include "ipc/named_pipe.hpp"
+#include "user_dirs.hpp"
+
+namespace rec {
+
+namespace {
+
+// A known folder (FOLDERID_*), or "" if Windows has none for this account.
+std::filesystem::path known_folder(const KNOWNFOLDERID& id) {
+    wchar_t* path = nullptr;
+    std::filesystem::path result;
+    if (SUCCEEDED(SHGetKnownFolderPath(id, KF_FLAG_DEFAULT, nullptr, &path))) result = path;
+    CoTaskMemFree(path);
+    return result;
+}
+
+}  // namespace
+
+std::filesystem::path system_config_path() {
+    return known_folder(FOLDERID_ProgramData) / "recd" / "recd.toml";
+}
+
+std::filesystem::path user_config_path() {
+    return known_folder(FOLDERID_RoamingAppData) / "recd" / "recd.toml";
+}
+
+std::filesystem::path videos_dir() {
+    auto videos = known_folder(FOLDERID_Videos);
+    return videos.empty() ? known_folder(FOLDERID_Profile) / "Videos" : videos;
+}
+
+std::string account_name() {
+    wchar_t name[257];  // UNLEN + 1
+    DWORD size = sizeof name / sizeof name[0];
+    return GetUserNameW(name, &size) ? ipc::to_utf8(name) : "";
+}
+
+// No uid on Windows: the session stands for the account (one user per session).
+std::string account_id() { return "session-" + std::to_string(ipc::current_session()); }
+
+}  // namespace rec
