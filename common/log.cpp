@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <iterator>
 #include <memory>
 #include <stdexcept>
 
@@ -40,8 +41,7 @@ class JournalPriorityFlag : public spdlog::custom_flag_formatter {
 public:
     void format(const spdlog::details::log_msg& msg, const std::tm&,
                 spdlog::memory_buf_t& dest) override {
-        const auto text = "<" + std::to_string(journal_priority(msg.level)) + ">";
-        dest.append(text.data(), text.data() + text.size());
+        fmt::format_to(std::back_inserter(dest), "<{}>", journal_priority(msg.level));
     }
     std::unique_ptr<custom_flag_formatter> clone() const override {
         return std::make_unique<JournalPriorityFlag>();

@@ -6,6 +6,7 @@
 
 #include "ipc/named_pipe.hpp"
 #include "user_dirs.hpp"
+#include "win32.hpp"
 
 namespace rec {
 
@@ -38,7 +39,7 @@ std::filesystem::path videos_dir() {
 std::string account_name() {
     wchar_t name[257];  // UNLEN + 1
     DWORD size = sizeof name / sizeof name[0];
-    return GetUserNameW(name, &size) ? ipc::to_utf8(name) : "";
+    return GetUserNameW(name, &size) ? to_utf8(name) : "";
 }
 
 // No uid on Windows: the session stands for the account (one user per session).

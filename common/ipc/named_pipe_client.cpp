@@ -1,6 +1,9 @@
 // Client over recd's named pipe (Windows): \\.\pipe\recd-<session>, as the socket's path.
 #include <fmt/format.h>
 
+#include <chrono>
+
+#include "../win32.hpp"
 #include "client.hpp"
 #include "line_client.hpp"
 #include "named_pipe.hpp"
@@ -11,9 +14,10 @@ namespace asio = boost::asio;
 
 namespace {
 
-// Every instance of the pipe may be serving another client for a moment; this long is waited
-// for one to come free before the pipe counts as busy.
-constexpr DWORD busy_wait_ms = 2000;
+// recd has one instance of its pipe waiting for a client at a time and makes the next once a
+// client took it: clients that come together find it taken for a moment. This long is waited
+// for an instance before the pipe counts as busy (all 64 serving clients).
+constexpr std::chrono::milliseconds busy_wait{2000};
 
 }  // namespace
 
@@ -21,19 +25,26 @@ struct Client::Impl : LineClient<asio::windows::stream_handle> {};
 
 Client::Client(const std::filesystem::path& pipe) : impl_(std::make_unique<Impl>()) {
     const std::wstring name = pipe.wstring();
-    for (int attempt = 0;; ++attempt) {
-        HANDLE h = CreateFileW(name.c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr,
-                               OPEN_EXISTING, FILE_FLAG_OVERLAPPED, nullptr);
+    const auto give_up = std::chrono::steady_clock::now() + busy_wait;
+    for (;;) {
+        // Identification only: whoever serves the pipe (recd, or a program that took the name
+        // first) learns who connects but cannot act as them (an administrator's recctl).
+        HANDLE h = CreateFileW(
+            name.c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr, OPEN_EXISTING,
+            FILE_FLAG_OVERLAPPED | SECURITY_SQOS_PRESENT | SECURITY_IDENTIFICATION, nullptr);
         if (h != INVALID_HANDLE_VALUE) {
             impl_->stream.assign(h);
             return;
         }
         const DWORD error = GetLastError();
         const auto message =
-            fmt::format("cannot connect to {}: {}", pipe.string(), win32_message(error));
+            fmt::format("cannot connect to {}: {}", pipe.string(), win32_error_text(error));
         if (error == ERROR_ACCESS_DENIED) throw NoAccess(message);
-        if (error != ERROR_PIPE_BUSY || attempt > 0 || !WaitNamedPipeW(name.c_str(), busy_wait_ms))
-            throw Unreachable(message);
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            give_up - std::chrono::steady_clock::now());
+        if (error != ERROR_PIPE_BUSY || left.count() <= 0) throw Unreachable(message);
+        // Returns when an instance is free, which another client may take first: try again.
+        if (!WaitNamedPipeW(name.c_str(), static_cast<DWORD>(left.count()))) Sleep(1);
     }
 }
 

@@ -1,0 +1,38 @@
+#pragma once
+// What the Windows files share (named_pipe*, the capture sources, recd-service): RAII for a
+// HANDLE, the system's text for an error code, and UTF-16 <-> UTF-8 (the log and the protocol
+// are UTF-8). Any thread.
+#include <windows.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+namespace rec {
+
+// A HANDLE closed when it goes out of scope; null and INVALID_HANDLE_VALUE are both "none".
+struct HandleClose {
+    void operator()(HANDLE h) const {
+        if (h != nullptr && h != INVALID_HANDLE_VALUE) CloseHandle(h);
+    }
+};
+using UniqueHandle = std::unique_ptr<std::remove_pointer_t<HANDLE>, HandleClose>;
+
+// CreateFileW and CreateNamedPipeW fail with INVALID_HANDLE_VALUE, most others with null: either
+// becomes an empty UniqueHandle.
+inline UniqueHandle adopt_handle(HANDLE h) {
+    return UniqueHandle(h == INVALID_HANDLE_VALUE ? nullptr : h);
+}
+
+// "Access is denied. (error 5)": the system's message for a GetLastError() code.
+std::string win32_error_text(DWORD code);
+inline std::string last_error_text() { return win32_error_text(GetLastError()); }
+// "0x887A0026 (The keyed mutex was abandoned)", or the number alone for codes the system has no
+// text for (AUDCLNT_E_*, most DXGI_ERROR_*).
+std::string hresult_text(HRESULT code);
+
+std::string to_utf8(std::wstring_view text);
+std::wstring to_utf16(std::string_view text);
+
+}  // namespace rec

@@ -1,0 +1,172 @@
+// recd's control named pipe under Wine (tests/windows): the real NamedPipeServer, Connection,
+// protocol and ipc::Client, with a request handler that keeps sessions as bookkeeping only
+// (the recording pipeline needs FFmpeg, which this test executable does not link).
+#include <catch2/catch.hpp>
+#include <future>
+#include <map>
+#include <random>
+#include <thread>
+
+#include "common/ipc/client.hpp"
+#include "common/ipc/named_pipe.hpp"
+#include "common/ipc/protocol.hpp"
+#include "common/win32.hpp"
+#include "daemon/named_pipe_server.hpp"
+
+namespace {
+
+using rec::ipc::Json;
+using namespace std::chrono_literals;
+
+// start, status and stop as recd answers them, without recording anything.
+class SessionBook final : public rec::RequestHandler {
+public:
+    void handle(std::string_view line, rec::ReplyFn reply, rec::PushFn) override {
+        Json id;
+        try {
+            const auto request = rec::ipc::parse_request(line, id);
+            if (request.cmd == "start") {
+                const auto name = "s" + std::to_string(sessions_.size() + 1);
+                sessions_[name] = "recording";
+                return reply(rec::ipc::ok_reply(id, {{"session", session(name)}}));
+            }
+            if (request.cmd == "status") {
+                Json list = Json::array();
+                for (const auto& [name, state] : sessions_) list.push_back(session(name));
+                return reply(rec::ipc::ok_reply(id, {{"sessions", list}}));
+            }
+            if (request.cmd == "stop") {
+                const auto name = rec::ipc::get_string(request.body, "session").value_or("");
+                if (!sessions_.count(name))
+                    throw rec::Error(rec::ErrorCode::not_found, "no session " + name);
+                sessions_[name] = "stopped";
+                return reply(rec::ipc::ok_reply(id, {{"session", session(name)}}));
+            }
+            throw rec::Error(rec::ErrorCode::unknown_command, "unknown command " + request.cmd);
+        } catch (const rec::Error& e) {
+            reply(rec::ipc::error_reply(id, e.code(), e.what()));
+        }
+    }
+
+private:
+    Json session(const std::string& name) const {
+        return {{"id", name}, {"state", sessions_.at(name)}};
+    }
+    std::map<std::string, std::string> sessions_;
+};
+
+// A NamedPipeServer on a pipe of its own, served by an io thread for the test's length.
+struct PipeServer {
+    std::wstring name = L"\\\\.\\pipe\\recd-test-" + std::to_wstring(std::random_device{}());
+    boost::asio::io_context io;
+    SessionBook book;
+    rec::NamedPipeServer server{io, name, book};
+    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{
+        io.get_executor()};
+    std::thread thread;
+
+    PipeServer() {
+        server.start();
+        thread = std::thread([this] { io.run(); });
+    }
+    ~PipeServer() {
+        boost::asio::post(io, [this] { server.stop(); });
+        work.reset();
+        thread.join();
+    }
+    std::filesystem::path path() const { return name; }
+    // The connections being served, asked on the io thread.
+    size_t connections() {
+        std::promise<size_t> n;
+        boost::asio::post(io, [&] { n.set_value(server.connections()); });
+        return n.get_future().get();
+    }
+    // Waits up to `limit` for the server to serve no connection.
+    bool idle_within(std::chrono::milliseconds limit) {
+        const auto until = std::chrono::steady_clock::now() + limit;
+        while (connections() != 0) {
+            if (std::chrono::steady_clock::now() > until) return false;
+            std::this_thread::sleep_for(20ms);
+        }
+        return true;
+    }
+};
+
+Json call(rec::ipc::Client& client, Json request) {
+    request["v"] = 1;
+    return client.call(request, 5s);
+}
+
+}  // namespace
+
+TEST_CASE("named pipe: start, status and stop round trips with their ids") {
+    PipeServer pipe;
+    rec::ipc::Client client(pipe.path());
+    const auto started = call(client, {{"id", 1}, {"cmd", "start"}});
+    CHECK(started["id"] == 1);
+    REQUIRE(started["ok"] == true);
+    const auto session = started["session"]["id"].get<std::string>();
+    CHECK(started["session"]["state"] == "recording");
+
+    const auto status = call(client, {{"id", 2}, {"cmd", "status"}});
+    CHECK(status["id"] == 2);
+    REQUIRE(status["sessions"].size() == 1);
+    CHECK(status["sessions"][0]["state"] == "recording");
+
+    const auto stopped = call(client, {{"id", 3}, {"cmd", "stop"}, {"session", session}});
+    CHECK(stopped["ok"] == true);
+    CHECK(stopped["session"]["state"] == "stopped");
+
+    const auto unknown = call(client, {{"id", 4}, {"cmd", "stop"}, {"session", "s9"}});
+    CHECK(unknown["ok"] == false);
+    CHECK(unknown["error"]["code"] == "NOT_FOUND");
+}
+
+TEST_CASE("named pipe: several clients at once are each answered") {
+    PipeServer pipe;
+    std::vector<std::future<bool>> clients;
+    for (int i = 0; i < 6; ++i)
+        clients.push_back(std::async(std::launch::async, [&pipe, i] {
+            rec::ipc::Client client(pipe.path());
+            for (int n = 0; n < 5; ++n)
+                if (call(client, {{"id", i * 100 + n}, {"cmd", "status"}})["id"] != i * 100 + n)
+                    return false;
+            return true;
+        }));
+    for (auto& c : clients) CHECK(c.get());
+    CHECK(pipe.idle_within(5s));
+}
+
+TEST_CASE("named pipe: a message over 64 KiB gets TOO_LARGE, is closed, and the server goes on") {
+    PipeServer pipe;
+    {
+        rec::ipc::Client client(pipe.path());
+        const auto reply =
+            call(client, {{"cmd", "status"}, {"padding", std::string(70 * 1024, 'x')}});
+        CHECK(reply["ok"] == false);
+        CHECK(reply["error"]["code"] == "TOO_LARGE");
+        CHECK_THROWS_AS(call(client, {{"cmd", "status"}}), rec::ipc::Unreachable);
+    }
+    rec::ipc::Client next(pipe.path());
+    CHECK(call(next, {{"cmd", "status"}})["ok"] == true);
+}
+
+TEST_CASE("named pipe: a client that disconnects mid-message is dropped, the server goes on") {
+    PipeServer pipe;
+    {
+        const auto raw =
+            rec::adopt_handle(CreateFileW(pipe.name.c_str(), GENERIC_READ | GENERIC_WRITE, 0,
+                                          nullptr, OPEN_EXISTING, 0, nullptr));
+        REQUIRE(raw);
+        const char half[] = R"({"v":1,"cmd":"sta)";
+        DWORD written = 0;
+        REQUIRE(WriteFile(raw.get(), half, sizeof half - 1, &written, nullptr));
+    }                             // closed with half a line sent
+    CHECK(pipe.idle_within(3s));  // well before the 5 s partial-message timeout
+    rec::ipc::Client client(pipe.path());
+    CHECK(call(client, {{"cmd", "status"}})["ok"] == true);
+}
+
+TEST_CASE("named pipe: a client of a pipe nobody serves is told recd is unreachable") {
+    CHECK_THROWS_AS(rec::ipc::Client(L"\\\\.\\pipe\\recd-nobody-here"), rec::ipc::Unreachable);
+}
