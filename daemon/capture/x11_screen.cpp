@@ -25,14 +25,9 @@
 #include <utility>
 #include <vector>
 
-extern "C" {
-#include <libavutil/imgutils.h>
-}
-
 #include "../../common/error.hpp"
 #include "../../common/log.hpp"
 #include "../fault.hpp"
-#include "../media/bgrx_to_i420.hpp"
 
 namespace rec {
 namespace {
@@ -57,9 +52,6 @@ constexpr auto full_grab_every = 1s;
 // at once, once; 10 ms keeps the time of what is kept within 5 ms plus half the usual round
 // trip (~1 ms for 1080p through MIT-SHM, tens without it).
 constexpr auto stalled_beyond_usual = 10ms;
-// Rows of a frame start 32-byte aligned: the encoder's and libyuv's vector loops (AVX2) read them
-// whole.
-constexpr int frame_alignment = 32;
 // A stop that ends a grab this long unanswered is logged: a hang the session never reported.
 constexpr auto worth_a_warning = 500ms;
 
@@ -273,24 +265,17 @@ void X11Screen::choose_region(const X11Target& target) {
 // Frames still held downstream keep their old buffers: the pool goes when the last returns.
 void X11Screen::size_buffers() {
     frame_bytes_ = static_cast<size_t>(region_.width) * region_.height * 4;
-    make_pool();
+    frames_.resize(region_.width, region_.height);
     damaged_ = true;  // the next grab is a full one
     detach_shm();
     attach_shm();
-}
-
-void X11Screen::make_pool() {
-    const int bytes =
-        av_image_get_buffer_size(format_, region_.width, region_.height, frame_alignment);
-    pool_.reset(av_buffer_pool_init(bytes + AV_INPUT_BUFFER_PADDING_SIZE, nullptr));
 }
 
 // The pipeline's thread, before the first grab (ScreenSource). The conversion is the one the
 // encoder would otherwise make (VideoEncoder::set_up_conversion).
 void X11Screen::prefer_format(AVPixelFormat format, int width, int height) {
     if (format != AV_PIX_FMT_YUV420P || width != region_.width || height != region_.height) return;
-    format_ = format;
-    make_pool();
+    frames_.reset(format, region_.width, region_.height);
 }
 
 // Constructor: the server reports every rectangle drawn on the screen from now on (DamageNotify,
@@ -568,20 +553,8 @@ GrabStatus X11Screen::grab_once(VideoFrame& out, bool& shrank) {
         cursor_y_ = cursor->y;
         cursor_serial_ = cursor->cursor_serial;
     }
-    FramePtr frame(av_frame_alloc());
-    frame->format = format_;
-    frame->width = region_.width;
-    frame->height = region_.height;
-    frame->buf[0] = av_buffer_pool_get(pool_.get());
-    if (!frame->buf[0]) return lose("out of memory for a frame");
-    av_image_fill_arrays(frame->data, frame->linesize, frame->buf[0]->data, format_, region_.width,
-                         region_.height, frame_alignment);
-    const int stride = region_.width * 4;
-    if (format_ == AV_PIX_FMT_YUV420P)
-        bgrx_to_i420(pixels, stride, frame->data, frame->linesize, region_.width, region_.height);
-    else
-        av_image_copy_plane(frame->data[0], frame->linesize[0], pixels, stride, stride,
-                            region_.height);
+    FramePtr frame = frames_.from_bgrx(pixels, region_.width * 4);
+    if (!frame) return lose("out of memory for a frame");
     last_full_grab_ = Clock::now();
     out.frame = std::move(frame);
     return GrabStatus::ok;

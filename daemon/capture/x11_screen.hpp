@@ -20,6 +20,7 @@
 #include <string>
 
 #include "../../common/unique_fd.hpp"
+#include "../media/frame_pool.hpp"
 #include "screen_source.hpp"
 
 namespace rec {
@@ -39,7 +40,7 @@ public:
     ~X11Screen() override;
 
     ipc::Region region() const override { return region_; }
-    AVPixelFormat pixel_format() const override { return format_; }
+    AVPixelFormat pixel_format() const override { return frames_.format(); }
     // I420 at the region's size: converted from the server's pixels as they are copied
     // out (bgrx_to_i420).
     void prefer_format(AVPixelFormat format, int width, int height) override;
@@ -54,7 +55,6 @@ private:
     void choose_region(const X11Target& target);
     void check_pixel_format();
     void size_buffers();
-    void make_pool();  // pool_ for frames of format_ at region_'s size
     void attach_shm();
     void detach_shm();
     GrabStatus read_events();
@@ -75,9 +75,9 @@ private:
     ipc::Region region_;
     bool whole_screen_ = false;  // no region or monitor asked for: follow the screen's size
     int screen_width_ = 0, screen_height_ = 0;  // as last known
-    AVPixelFormat format_ = AV_PIX_FMT_BGR0;    // of the frames grab() delivers
     size_t frame_bytes_ = 0;                    // of region_ as the server sends it (BGR0)
-    BufferPoolPtr pool_;
+    // What grab() delivers: BGR0 (or I420 after prefer_format) at region_'s size.
+    FramePool frames_{AV_PIX_FMT_BGR0};
     // MIT-SHM segment the server writes each picture into; shm_id_ < 0 means no SHM.
     int shm_id_ = -1;
     uint32_t shm_seg_ = 0;

@@ -13,5 +13,8 @@ namespace rec {
 // an AVFrame.
 void bgrx_to_i420(const uint8_t* src, int src_stride, uint8_t* const dst[3],
                   const int dst_stride[3], int width, int height);
+// The same bytes without vector instructions: for the tests, which compare the two.
+void bgrx_to_i420_scalar(const uint8_t* src, int src_stride, uint8_t* const dst[3],
+                         const int dst_stride[3], int width, int height);
 
 }  // namespace rec

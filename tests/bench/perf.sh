@@ -22,8 +22,10 @@
 #   RUNS       runs of every scene and recorder, default 3
 #   BUILD_DIR  a configured and built tree, default ./build
 #   OUT_DIR    recordings, logs, runs.tsv and perf.json, default BUILD_DIR/bench-perf
+# SCENES in the environment: the scenes to run, default "still typing motion" (one alone while
+# tuning, e.g. SCENES=motion).
 # Needs: ffmpeg, gst-launch-1.0 (gstreamer1.0-tools, -plugins-good, -plugins-ugly, -libav,
-# gstreamer1.0-pulseaudio), xterm, GNU time (/usr/bin/time), jq.
+# gstreamer1.0-pulseaudio, gstreamer1.0-x for ximagesrc), xterm, GNU time (/usr/bin/time), jq.
 # Targets (issue 7): CPU still <= 0.1 x ffmpeg, typing <= 0.3 x, motion <= 0.6 x with no dropped
 # frames and a PSNR no more than 0.5 dB below ffmpeg's; peak RSS <= 120 MB; start to first frame
 # <= 150 ms; stop to finalized <= 500 ms.
@@ -150,7 +152,7 @@ record_gst() {
 start_recd "quality = \"low\"
 crf = 23
 frame_rate_mode = \"${FRAME_RATE_MODE:-vfr}\""
-for scene in still typing motion; do
+for scene in ${SCENES:-still typing motion}; do
     set_scene "$scene"
     run=1
     while [ "$run" -le "$runs" ]; do

@@ -118,3 +118,19 @@ TEST_CASE("BGRx to I420: flat primaries and greys come out exactly rounded", "[c
         CHECK(std::abs(out.y[0] - exact_y(c)) < 0.75);
     }
 }
+
+TEST_CASE("BGRx to I420: the vector rows give the scalar code's bytes, tails included",
+          "[convert]") {
+    for (auto [w, h] : {std::pair{1920, 6}, std::pair{37, 5}, std::pair{16, 2}}) {
+        const auto picture = random_picture(w, h, 7);
+        const Planes fast(picture);
+        Planes plain(picture);
+        uint8_t* dst[] = {plain.y.data(), plain.u.data(), plain.v.data()};
+        const int dst_stride[] = {w, plain.chroma_width(), plain.chroma_width()};
+        rec::bgrx_to_i420_scalar(picture.bgrx.data(), picture.stride(), dst, dst_stride, w, h);
+        INFO(w << "x" << h);
+        CHECK(fast.y == plain.y);
+        CHECK(fast.u == plain.u);
+        CHECK(fast.v == plain.v);
+    }
+}
