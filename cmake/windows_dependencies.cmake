@@ -3,7 +3,7 @@
 # - the check on Debian (cmake/mingw-w64.cmake, RECD_HOST_HEADERS): the host's header-only
 #   libraries seen through a directory of links (the host's /usr/include as a whole would
 #   bring glibc's headers in), spdlog and fmt in their header-only form, and FFmpeg's headers
-#   only: what needs FFmpeg is compiled, not linked (RECD_LINK_FFMPEG is OFF).
+#   only: what needs FFmpeg is compiled, not linked (an OBJECT library: recd_windows_capture).
 add_compile_definitions(_WIN32_WINNT=0x0A00 WIN32_LEAN_AND_MEAN NOMINMAX)
 if(RECD_HOST_HEADERS)
     set(staged ${CMAKE_BINARY_DIR}/host-headers)
@@ -24,7 +24,6 @@ if(RECD_HOST_HEADERS)
     endforeach()
     set_target_properties(spdlog::spdlog PROPERTIES
         INTERFACE_COMPILE_DEFINITIONS "SPDLOG_HEADER_ONLY;FMT_HEADER_ONLY")
-    set(RECD_LINK_FFMPEG OFF)
     # The issue's bar for code that cannot run here: it compiles without a warning.
     add_compile_options(-Werror)
 else()
@@ -33,11 +32,12 @@ else()
     find_package(nlohmann_json CONFIG REQUIRED)
     find_package(tomlplusplus CONFIG REQUIRED)
     find_package(CLI11 CONFIG REQUIRED)
-    find_package(Catch2 2 CONFIG REQUIRED)
+    if(RECD_BUILD_TESTS)
+        find_package(Catch2 2 CONFIG REQUIRED)  # 2.13; vcpkg's catch2 port is 3 (README)
+    endif()
     find_package(FFMPEG REQUIRED)  # vcpkg's wrapper: FFMPEG_INCLUDE_DIRS, FFMPEG_LIBRARIES
     add_library(recd_ffmpeg INTERFACE)
     target_include_directories(recd_ffmpeg INTERFACE ${FFMPEG_INCLUDE_DIRS})
     target_link_libraries(recd_ffmpeg INTERFACE ${FFMPEG_LIBRARIES})
-    set(RECD_LINK_FFMPEG ON)
 endif()
 find_package(Threads REQUIRED)

@@ -1,18 +1,16 @@
 #include "log.hpp"
 
-#include <pthread.h>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <iterator>
 #include <memory>
 #include <stdexcept>
 
-#include "systemd_journal.hpp"
+#include "log_platform.hpp"
 
 namespace rec {
 namespace {
@@ -35,6 +33,25 @@ public:
         return std::make_unique<ThreadNameFlag>();
     }
 };
+
+// The syslog priority (0..7) journald gives a line of this spdlog level.
+int journal_priority(spdlog::level::level_enum level) {
+    switch (level) {
+        case spdlog::level::trace:
+        case spdlog::level::debug:
+            return 7;  // LOG_DEBUG
+        case spdlog::level::info:
+            return 6;  // LOG_INFO
+        case spdlog::level::warn:
+            return 4;  // LOG_WARNING
+        case spdlog::level::err:
+            return 3;  // LOG_ERR
+        case spdlog::level::critical:
+            return 2;  // LOG_CRIT
+        default:
+            return 6;
+    }
+}
 
 // Adds %J: the line's priority as journald reads it at the start of a line ("<4>").
 class JournalPriorityFlag : public spdlog::custom_flag_formatter {
@@ -60,7 +77,7 @@ constexpr const char* file_pattern = "%Y-%m-%d %H:%M:%S.%e %^%l%$ [%N] %v";
 
 void set_thread_name(const std::string& name) {
     thread_name = name;
-    pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
+    name_os_thread(name);
 }
 
 void setup_logging(const std::string& level, const LogOutput& output) {
@@ -68,7 +85,7 @@ void setup_logging(const std::string& level, const LogOutput& output) {
     if (output.to_stderr) {
         // Colours only on a terminal: the journal and files get plain text.
         auto err = std::make_shared<spdlog::sinks::stderr_color_sink_mt>(
-            isatty(STDERR_FILENO) ? spdlog::color_mode::automatic : spdlog::color_mode::never);
+            stderr_is_terminal() ? spdlog::color_mode::automatic : spdlog::color_mode::never);
         err->set_formatter(formatter(output.journal ? "%J%l [%N] %v" : file_pattern));
         sinks.push_back(err);
     }
@@ -86,20 +103,6 @@ void setup_logging(const std::string& level, const LogOutput& output) {
     // be many per second, wait for the next one.
     logger->flush_on(spdlog::level::info);
     spdlog::set_default_logger(logger);
-}
-
-std::filesystem::path session_log_path() {
-    namespace fs = std::filesystem;
-    const char* state = std::getenv("XDG_STATE_HOME");
-    const char* home = std::getenv("HOME");
-    if (!(state && *state) && !(home && *home))
-        throw std::runtime_error("neither XDG_STATE_HOME nor HOME is set");
-    fs::path dir = state && *state ? fs::path(state) : fs::path(home) / ".local" / "state";
-    dir /= "recd";
-    fs::create_directories(dir);
-    // What a session did is the user's business: the XDG base directory spec's 0700.
-    fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace);
-    return dir / "recd.log";
 }
 
 }  // namespace rec

@@ -1,8 +1,6 @@
 #pragma once
 // What recd can tell about systemd from its environment, without libsystemd: whether its
 // standard error is the journal, and whether systemd started it. Asked once by main.
-#include <spdlog/common.h>
-
 namespace rec {
 
 // True when $JOURNAL_STREAM ("DEVICE:INODE", set by systemd for a service whose StandardError
@@ -12,8 +10,5 @@ bool stderr_is_journal();
 
 // True when systemd started this process ($INVOCATION_ID): its output is systemd's to keep.
 bool started_by_systemd();
-
-// The syslog priority (0..7) journald gives a line of this spdlog level.
-int journal_priority(spdlog::level::level_enum level);
 
 }  // namespace rec

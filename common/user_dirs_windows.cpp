@@ -1,27 +1,13 @@
 // Windows: known folders and the account's name.
 #include <windows.h>
-// After windows.h, which they need.
+// After windows.h, which it needs.
 #include <knownfolders.h>
-#include <shlobj.h>
 
 #include "ipc/named_pipe.hpp"
 #include "user_dirs.hpp"
 #include "win32.hpp"
 
 namespace rec {
-
-namespace {
-
-// A known folder (FOLDERID_*), or "" if Windows has none for this account.
-std::filesystem::path known_folder(const KNOWNFOLDERID& id) {
-    wchar_t* path = nullptr;
-    std::filesystem::path result;
-    if (SUCCEEDED(SHGetKnownFolderPath(id, KF_FLAG_DEFAULT, nullptr, &path))) result = path;
-    CoTaskMemFree(path);
-    return result;
-}
-
-}  // namespace
 
 std::filesystem::path system_config_path() {
     return known_folder(FOLDERID_ProgramData) / "recd" / "recd.toml";

@@ -1,19 +1,22 @@
 #include "win32.hpp"
 
 #include <fmt/format.h>
+// After windows.h (win32.hpp), which it needs.
+#include <shlobj.h>
 
 namespace rec {
 
 namespace {
 
-// FormatMessage's text for `code` without its trailing newline and full stop; "" if none.
+// FormatMessage's text for `code`, in UTF-8 (the wide call: the narrow one would give the
+// system's code page), without its trailing newline and full stop; "" if none.
 std::string system_message(DWORD code) {
-    char* text = nullptr;
-    const DWORD n = FormatMessageA(
+    wchar_t* raw = nullptr;
+    const DWORD n = FormatMessageW(
         FORMAT_MESSAGE_ALLOCATE_BUFFER | FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS,
-        nullptr, code, 0, reinterpret_cast<char*>(&text), 0, nullptr);
-    std::string message(text ? text : "", n);
-    LocalFree(text);
+        nullptr, code, 0, reinterpret_cast<wchar_t*>(&raw), 0, nullptr);
+    const UniqueLocal<wchar_t> text(raw);
+    std::string message = to_utf8(std::wstring_view(text ? text.get() : L"", n));
     while (!message.empty() && (message.back() == '\n' || message.back() == '\r' ||
                                 message.back() == ' ' || message.back() == '.'))
         message.pop_back();
@@ -21,6 +24,13 @@ std::string system_message(DWORD code) {
 }
 
 }  // namespace
+
+std::filesystem::path known_folder(const GUID& id) {
+    wchar_t* raw = nullptr;
+    const HRESULT hr = SHGetKnownFolderPath(id, KF_FLAG_DEFAULT, nullptr, &raw);
+    const UniqueCoTask<wchar_t> path(raw);
+    return SUCCEEDED(hr) && path ? std::filesystem::path(path.get()) : std::filesystem::path();
+}
 
 std::string win32_error_text(DWORD code) {
     const auto message = system_message(code);

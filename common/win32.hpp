@@ -3,7 +3,10 @@
 // HANDLE, the system's text for an error code, and UTF-16 <-> UTF-8 (the log and the protocol
 // are UTF-8). Any thread.
 #include <windows.h>
+// After windows.h: CoTaskMemFree (WIN32_LEAN_AND_MEAN leaves COM out of windows.h).
+#include <objbase.h>
 
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -24,6 +27,22 @@ using UniqueHandle = std::unique_ptr<std::remove_pointer_t<HANDLE>, HandleClose>
 inline UniqueHandle adopt_handle(HANDLE h) {
     return UniqueHandle(h == INVALID_HANDLE_VALUE ? nullptr : h);
 }
+
+// Memory Windows handed out with LocalAlloc (security descriptors, SID strings) or
+// CoTaskMemAlloc (known folders, endpoint ids, WAVEFORMATEX), freed when it goes out of scope.
+struct LocalFreeDeleter {
+    void operator()(void* p) const { LocalFree(p); }
+};
+template <class T>
+using UniqueLocal = std::unique_ptr<T, LocalFreeDeleter>;
+struct CoTaskFreeDeleter {
+    void operator()(void* p) const { CoTaskMemFree(p); }
+};
+template <class T>
+using UniqueCoTask = std::unique_ptr<T, CoTaskFreeDeleter>;
+
+// A known folder (FOLDERID_*) of this process's user, or "" if Windows has none for it.
+std::filesystem::path known_folder(const GUID& id);
 
 // "Access is denied. (error 5)": the system's message for a GetLastError() code.
 std::string win32_error_text(DWORD code);

@@ -1,5 +1,6 @@
 #include "connection.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "../common/ipc/protocol.hpp"
@@ -7,6 +8,13 @@
 namespace rec {
 
 namespace asio = boost::asio;
+
+std::string busy_reply() {
+    return ipc::error_reply(nullptr, ErrorCode::busy,
+                            fmt::format("recd already serves {} connections; try again when some "
+                                        "have closed",
+                                        max_connections));
+}
 
 Connection::Connection(std::unique_ptr<ControlStream> stream, RequestHandler& handler,
                        std::function<void(Connection*)> on_close)

@@ -15,6 +15,13 @@
 
 namespace rec {
 
+// At most this many clients at once, on the socket (server.cpp) or the pipe
+// (named_pipe_server.cpp) (issue 5): enough for every script and person on a session, and a
+// bound on what a flood of connections can cost.
+constexpr size_t max_connections = 64;
+// What a client beyond them is told (BUSY) before it is closed; newline included.
+std::string busy_reply();
+
 class Connection : public std::enable_shared_from_this<Connection> {
 public:
     // `on_close` is called once, on the io thread, when the connection is done. The handler

@@ -13,12 +13,14 @@ namespace asio = boost::asio;
 
 namespace {
 
-// As many clients at once as the Unix socket serves (server.cpp): a client beyond them finds
-// every instance taken (ERROR_PIPE_BUSY) and recctl says recd is busy.
-constexpr DWORD max_instances = 64;
+// Instances the pipe may have at once: more than max_connections, so that a client beyond them
+// still connects and is told BUSY, as on the socket, instead of finding no instance.
+constexpr DWORD max_instances = PIPE_UNLIMITED_INSTANCES;
 // A reply or request line fits whole in the pipe's buffers (64 KiB, ipc::max_message_bytes);
 // the sizes are advisory, Windows grows them as needed.
 constexpr DWORD buffer_bytes = 64 * 1024;
+// After an instance could not be created (out of resources), the next try.
+constexpr std::chrono::seconds retry_after{1};
 
 // "S-1-5-21-...": the SID of this process's user.
 std::wstring own_user_sid() {
@@ -33,89 +35,72 @@ std::wstring own_user_sid() {
     if (!GetTokenInformation(token.get(), TokenUser, buffer.data(), size, &size))
         throw Error(ErrorCode::output_failed,
                     "cannot read this process's user: " + last_error_text());
-    wchar_t* text = nullptr;
-    if (!ConvertSidToStringSidW(reinterpret_cast<TOKEN_USER*>(buffer.data())->User.Sid, &text))
+    wchar_t* raw_sid = nullptr;
+    if (!ConvertSidToStringSidW(reinterpret_cast<TOKEN_USER*>(buffer.data())->User.Sid, &raw_sid))
         throw Error(ErrorCode::output_failed,
                     "cannot name this process's user: " + last_error_text());
-    std::wstring sid(text);
-    LocalFree(text);
-    return sid;
+    const UniqueLocal<wchar_t> sid(raw_sid);
+    return sid.get();
 }
 
 // A protected DACL (nothing inherited) granting all access to SYSTEM (the service), the
 // Administrators and the session's user, and nothing to anyone else.
-void* pipe_security() {
+UniqueLocal<void> pipe_security() {
     const std::wstring sddl = L"D:P(A;;GA;;;SY)(A;;GA;;;BA)(A;;GA;;;" + own_user_sid() + L")";
     PSECURITY_DESCRIPTOR descriptor = nullptr;
     if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl.c_str(), SDDL_REVISION_1,
                                                               &descriptor, nullptr))
         throw Error(ErrorCode::output_failed,
                     "cannot build the pipe's access list: " + last_error_text());
-    return descriptor;
+    return UniqueLocal<void>(descriptor);
 }
 
 }  // namespace
 
 NamedPipeServer::NamedPipeServer(asio::io_context& io, std::wstring name, RequestHandler& handler)
-    : io_(io), name_(std::move(name)), handler_(handler) {}
+    : io_(io), name_(std::move(name)), handler_(handler), retry_(io) {}
 
 NamedPipeServer::~NamedPipeServer() { stop(); }
 
 void NamedPipeServer::start() {
-    security_.reset(pipe_security());
-    accept();
+    security_ = pipe_security();
+    listen(std::make_unique<asio::windows::stream_handle>(io_, create_instance(true).release()));
 }
 
-UniqueHandle NamedPipeServer::create_instance() {
+UniqueHandle NamedPipeServer::create_instance(bool first) {
     SECURITY_ATTRIBUTES attributes{sizeof attributes, security_.get(), FALSE};
     DWORD open_mode = PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED;
-    if (first_) open_mode |= FILE_FLAG_FIRST_PIPE_INSTANCE;
+    if (first) open_mode |= FILE_FLAG_FIRST_PIPE_INSTANCE;
     const DWORD pipe_mode =
         PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT | PIPE_REJECT_REMOTE_CLIENTS;
     auto pipe = adopt_handle(CreateNamedPipeW(name_.c_str(), open_mode, pipe_mode, max_instances,
                                               buffer_bytes, buffer_bytes, 0, &attributes));
-    if (pipe) {
-        first_ = false;
-        return pipe;
-    }
+    if (pipe) return pipe;
     const DWORD error = GetLastError();
-    if (first_ && error == ERROR_ACCESS_DENIED)
+    if (first && error == ERROR_ACCESS_DENIED)
         throw Error(ErrorCode::output_failed,
-                    to_utf8(name_) + " is already served: another recd runs in this session");
-    if (!first_ && error == ERROR_PIPE_BUSY) return {};
+                    to_utf8(name_) +
+                        " exists already: another recd serves this session, or "
+                        "another program took its name");
     throw Error(ErrorCode::output_failed,
                 "cannot create " + to_utf8(name_) + ": " + win32_error_text(error));
 }
 
-// One instance waits for a client at a time; when one connects it becomes a Connection and
-// the next instance is created.
-void NamedPipeServer::accept() {
-    if (stopped_) return;
-    auto pipe = create_instance();
-    if (!pipe) {  // every instance is taken
-        waiting_room_ = true;
-        return;
-    }
-    waiting_room_ = false;
-    listening_ = std::make_unique<asio::windows::stream_handle>(io_, pipe.release());
+// Waits for a client on `instance`. One instance waits at a time; the next is made as soon as a
+// client took this one, while the connected one keeps the pipe's name alive.
+void NamedPipeServer::listen(std::unique_ptr<asio::windows::stream_handle> instance) {
+    listening_ = std::move(instance);
     asio::windows::overlapped_ptr overlapped(io_, [this](boost::system::error_code ec, size_t) {
         if (ec == asio::error::operation_aborted || stopped_) return;
         if (ec) {
-            spdlog::warn("a client of the control pipe was lost while connecting: {}",
-                         ec.message());
-        } else {
-            auto connection = std::make_shared<Connection>(
-                std::make_unique<AsioControlStream<asio::windows::stream_handle>>(
-                    std::move(*listening_)),
-                handler_, [this](Connection* c) {
-                    std::erase_if(connections_, [c](const auto& p) { return p.get() == c; });
-                    if (waiting_room_) accept();
-                });
-            connections_.insert(connection);
-            connection->start();
+            // The client went before it was served: the same instance waits for the next one
+            // (never closed first, which would let the name lapse for another program to take).
+            spdlog::debug("a client of the control pipe went while connecting: {}", ec.message());
+            DisconnectNamedPipe(listening_->native_handle());
+            return listen(std::move(listening_));
         }
-        listening_.reset();
-        accept();
+        serve(std::move(listening_));
+        next_instance();
     });
     const BOOL connected = ConnectNamedPipe(listening_->native_handle(), overlapped.get());
     const DWORD error = GetLastError();
@@ -130,9 +115,42 @@ void NamedPipeServer::accept() {
     }
 }
 
+void NamedPipeServer::serve(std::unique_ptr<asio::windows::stream_handle> instance) {
+    if (connections_.size() >= max_connections) {
+        spdlog::warn("refused a connection: already serving {}", max_connections);
+        boost::system::error_code ignored;
+        asio::write(*instance, asio::buffer(busy_reply()), ignored);  // fits the pipe's buffer
+        instance->close(ignored);
+        return;
+    }
+    auto connection = std::make_shared<Connection>(
+        std::make_unique<AsioControlStream<asio::windows::stream_handle>>(std::move(*instance)),
+        handler_, [this](Connection* c) {
+            std::erase_if(connections_, [c](const auto& p) { return p.get() == c; });
+        });
+    connections_.insert(connection);
+    connection->start();
+}
+
+// An instance that cannot be made (the system is out of resources) does not end recd: the
+// clients already connected go on, and it is tried again.
+void NamedPipeServer::next_instance() {
+    try {
+        listen(
+            std::make_unique<asio::windows::stream_handle>(io_, create_instance(false).release()));
+    } catch (const Error& e) {
+        spdlog::warn("{}; trying again in {} s", e.what(), retry_after.count());
+        retry_.expires_after(retry_after);
+        retry_.async_wait([this](boost::system::error_code ec) {
+            if (!ec && !stopped_) next_instance();
+        });
+    }
+}
+
 void NamedPipeServer::stop() {
     if (stopped_) return;
     stopped_ = true;
+    retry_.cancel();
     if (listening_) {
         boost::system::error_code ignored;
         listening_->close(ignored);

@@ -1,8 +1,9 @@
 #pragma once
 // recd's control endpoint on Windows: the named pipe \\.\pipe\recd-<session>, served on the io
 // thread like the Unix socket (server.cpp), one Connection per client, the same protocol.
-// Windows-only (named after the technology). Constructed, started, stopped and destroyed on
-// the io thread (or before it runs).
+// Windows-only (named after the technology). Constructed and started before the io thread
+// runs or on it; stopped on it. Its handlers hold `this`: it is destroyed only once the io
+// context has stopped running them (recd: at exit; the tests: after joining the io thread).
 #include <windows.h>
 
 #include <memory>
@@ -10,7 +11,6 @@
 #include <string>
 
 #include "../common/ipc/asio.hpp"
-#include "../common/ipc/named_pipe.hpp"
 #include "../common/win32.hpp"
 #include "connection.hpp"
 #include "request_handler.hpp"
@@ -25,25 +25,26 @@ public:
 
     // Creates the pipe's first instance and starts accepting. Only the local SYSTEM account,
     // Administrators and this process's own user may open it; clients on other machines are
-    // refused by the pipe itself. Throws rec::Error(OUTPUT_FAILED) if another process already
-    // has a pipe of this name (another recd in this session: FILE_FLAG_FIRST_PIPE_INSTANCE)
-    // or the pipe cannot be created.
+    // refused by the pipe itself. Throws rec::Error(OUTPUT_FAILED) if a pipe of this name
+    // exists already (FILE_FLAG_FIRST_PIPE_INSTANCE: another recd of this session, or another
+    // process that took the name) or the pipe cannot be created.
     void start();
     // Stops accepting; each connection closes once its reply being prepared is written.
     void stop();
     size_t connections() const { return connections_.size(); }
 
 private:
-    void accept();
-    UniqueHandle create_instance();
+    void listen(std::unique_ptr<boost::asio::windows::stream_handle> instance);
+    void serve(std::unique_ptr<boost::asio::windows::stream_handle> instance);
+    void next_instance();
+    UniqueHandle create_instance(bool first);
 
     boost::asio::io_context& io_;
     const std::wstring name_;
     RequestHandler& handler_;
-    std::unique_ptr<void, decltype(&LocalFree)> security_{nullptr, &LocalFree};
-    bool first_ = true;  // the next instance is the pipe's first
+    UniqueLocal<void> security_;  // the pipe's DACL, for every instance
+    boost::asio::steady_timer retry_;
     bool stopped_ = false;
-    bool waiting_room_ = false;  // all instances taken: accept() again when a connection closes
     // The instance waiting for its client; closed by stop().
     std::unique_ptr<boost::asio::windows::stream_handle> listening_;
     std::set<std::shared_ptr<Connection>> connections_;

@@ -53,9 +53,6 @@ void remove_stale_socket(const std::filesystem::path& socket) {
     unlink(socket.c_str());
 }
 
-// At most this many clients at once (issue 5): enough for every script and person on a
-// session, and a bound on what a flood of connections can cost.
-constexpr size_t max_connections = 64;
 // Nice value of the io thread: at 5 it gets about a third of the CPU share of a capture or
 // encode thread when they compete, and still answers within milliseconds when they do not.
 constexpr int io_thread_nice = 5;
@@ -234,10 +231,7 @@ void Server::accept() {
             turn_away(socket, *refused);
         } else if (connections_.size() >= max_connections) {
             spdlog::warn("refused a connection: already serving {}", max_connections);
-            turn_away(socket, ipc::error_reply(nullptr, ErrorCode::busy,
-                                               fmt::format("recd already serves {} connections; "
-                                                           "try again when some have closed",
-                                                           max_connections)));
+            turn_away(socket, busy_reply());
         } else {
             auto connection = std::make_shared<Connection>(
                 std::make_unique<AsioControlStream<Local::socket>>(std::move(socket)), dispatcher_,

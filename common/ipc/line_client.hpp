@@ -46,8 +46,14 @@ struct LineClient {
                                [&](boost::system::error_code e, size_t) { ec = e, done = true; });
         io.restart();
         io.run_for(timeout);
-        if (!done)
+        if (!done) {
+            // The read still refers to `ec` and `done`: it is cancelled and run to its end here,
+            // so a later call starts afresh instead of running it into this returned frame.
+            stream.cancel(ec);
+            io.restart();
+            io.run();
             throw Unreachable(fmt::format("recd did not answer within {} ms", timeout.count()));
+        }
         if (ec && write_error)
             throw Unreachable("sending to recd failed: " + write_error.message());
         if (ec) throw Unreachable("reading recd's reply failed: " + ec.message());

@@ -2,6 +2,8 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <optional>
+#include <string>
 
 #include "../win32.hpp"
 #include "client.hpp"
@@ -19,6 +21,27 @@ namespace {
 // for an instance before the pipe counts as busy (all 64 serving clients).
 constexpr std::chrono::milliseconds busy_wait{2000};
 
+// The session a pipe named \\.\pipe\recd-<N> belongs to (N), or nothing for another name.
+std::optional<ULONG> named_session(const std::wstring& name) {
+    const auto at = name.rfind(L"\\recd-");
+    if (at == std::wstring::npos) return std::nullopt;
+    const auto digits = name.substr(at + 6);
+    if (digits.empty() || digits.find_first_not_of(L"0123456789") != std::wstring::npos)
+        return std::nullopt;
+    return static_cast<ULONG>(std::stoul(digits));
+}
+
+// Pipe names are global: a program in another session could create recd-<N> before session
+// N's recd (at logon, or while it restarts) and wait for that session's recctl. The pipe's
+// server must run in the session the name says.
+void check_server_session(HANDLE pipe, const std::wstring& name) {
+    const auto expected = named_session(name);
+    ULONG actual = 0;
+    if (!expected || !GetNamedPipeServerSessionId(pipe, &actual) || actual == *expected) return;
+    throw NoAccess(fmt::format("{} is served from session {}, not {}: not that session's recd",
+                               to_utf8(name), actual, *expected));
+}
+
 }  // namespace
 
 struct Client::Impl : LineClient<asio::windows::stream_handle> {};
@@ -34,6 +57,7 @@ Client::Client(const std::filesystem::path& pipe) : impl_(std::make_unique<Impl>
             FILE_FLAG_OVERLAPPED | SECURITY_SQOS_PRESENT | SECURITY_IDENTIFICATION, nullptr);
         if (h != INVALID_HANDLE_VALUE) {
             impl_->stream.assign(h);
+            check_server_session(h, name);
             return;
         }
         const DWORD error = GetLastError();

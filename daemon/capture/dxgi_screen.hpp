@@ -8,19 +8,19 @@
 // The duplication is lost on a desktop switch (lock screen, UAC's secure desktop), a display
 // mode change or a GPU reset: it is rebuilt, and meanwhile the last picture stands. A
 // whole-monitor capture follows a new size (frames change size; the session scales them or
-// starts a new file); a region is captured on while it fits the monitor.
+// starts a new file); a region is captured on while it fits the monitor. A capture started
+// while the desktop is out of reach (locked, at logon, an RDP session without its client)
+// starts as if lost: a black picture until the desktop can be duplicated.
 // Threads as in ScreenSource: built on a worker thread, grab() on the vcap thread only (the D3D
 // device and its context are used there alone after construction), interrupt() and describe()
 // from any thread.
-#include <d3d11.h>
-#include <dxgi1_5.h>
-#include <wrl/client.h>
-
 #include <atomic>
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "../media/frame_pool.hpp"
+#include "dxgi_duplication.hpp"
 #include "dxgi_pointer.hpp"
 #include "screen_source.hpp"
 #include "windows_screen.hpp"
@@ -29,13 +29,14 @@ namespace rec {
 
 class DxgiScreen final : public ScreenSource {
 public:
-    // Throws rec::Error: DISPLAY_UNAVAILABLE (the desktop cannot be duplicated now: the caller
-    // falls back to GDI), INVALID_ARGUMENT (no such monitor, region not on it).
+    // Throws rec::Error: DISPLAY_UNAVAILABLE (the desktop cannot be duplicated, and may never
+    // be: the caller falls back to GDI), INVALID_ARGUMENT (no such monitor, region not on it).
+    // Where it is out of reach only for now, it starts lost (start_lost).
     explicit DxgiScreen(const WindowsScreenTarget& target);
     ~DxgiScreen() override;
 
     ipc::Region region() const override { return region_; }
-    AVPixelFormat pixel_format() const override { return format_; }
+    AVPixelFormat pixel_format() const override { return frames_.format(); }
     // I420 at the region's size: converted while copied out of the staging texture. BGRA or
     // BGR0: the same bytes, named as the encoder wants them.
     void prefer_format(AVPixelFormat format, int width, int height) override;
@@ -49,12 +50,7 @@ private:
     using ComPtr = Microsoft::WRL::ComPtr<T>;
 
     HRESULT duplicate(void* monitor, std::string& why);
-    HRESULT find_output(void* monitor, ComPtr<IDXGIAdapter1>& adapter, ComPtr<IDXGIOutput1>& output,
-                        std::string& why);
-    HRESULT make_device(IDXGIAdapter1* adapter, std::string& why);
-    HRESULT duplicate_output(IDXGIOutput1* output, std::string& why);
-    HRESULT take_mode(std::string& why);
-    void make_pool();
+    void start_lost(HRESULT failure, const WindowsMonitor& monitor, const std::string& why);
     GrabStatus rebuild();
     GrabStatus recover(HRESULT failure, VideoFrame& out);
     HRESULT grab_frame(VideoFrame& out, GrabStatus& status);
@@ -62,24 +58,16 @@ private:
     bool region_drawn(const DXGI_OUTDUPL_FRAME_INFO& info);
     HRESULT stage(IDXGIResource* resource);
     HRESULT deliver(VideoFrame& out, GrabStatus& status);
-    void copy_out(const uint8_t* pixels, int pitch, AVFrame& frame);
-    FramePtr new_frame();
     GrabStatus stand_still(VideoFrame& out);
     bool pause(Clock::duration length) const;
     GrabStatus lose(std::string why);
 
     const WindowsScreenTarget target_;
-    ComPtr<ID3D11Device> device_;
-    ComPtr<ID3D11DeviceContext> context_;
-    LUID adapter_{};                              // device_'s adapter
-    ComPtr<IDXGIOutputDuplication> duplication_;  // null while lost
-    ComPtr<ID3D11Texture2D> staging_;             // region_'s size, CPU-readable
-    const char* method_ = "";                     // which Duplicate call made duplication_
-    int output_width_ = 0, output_height_ = 0;    // the monitor's mode
-    ipc::Region region_;                          // in the output's pixels
-    AVPixelFormat format_ = AV_PIX_FMT_BGR0;      // of the frames grab() delivers
-    BufferPoolPtr pool_;
-    // staged_: staging_ holds the region as it is (false after a rebuild until a copy).
+    DxgiDuplication gpu_;                // its duplication() is null while lost
+    ipc::Region region_;                 // in the output's pixels
+    FramePool frames_{AV_PIX_FMT_BGR0};  // what grab() delivers, at region_'s size
+    // staged_: the staging texture holds the region as it is (false after a rebuild until a
+    // copy).
     // delivered_: a picture went out, so `unchanged` has one to stand for.
     bool staged_ = false, delivered_ = false;
     DxgiPointer pointer_;  // the mouse pointer, kept between frames and drawn onto them

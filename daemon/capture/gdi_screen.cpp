@@ -3,27 +3,13 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <chrono>
 #include <type_traits>
 #include <utility>
 
-extern "C" {
-#include <libavutil/imgutils.h>
-}
-
 #include "../../common/win32.hpp"
-#include "../media/bgrx_to_i420.hpp"
 
 namespace rec {
 namespace {
-
-using namespace std::chrono_literals;
-
-// Rows of a frame start 32-byte aligned, as X11Screen's (the encoders' AVX2 loops).
-constexpr int frame_alignment = 32;
-// A monitor that cannot be found for this long was unplugged, not reconfigured: a display
-// change makes monitor handles stale and the list briefly short for a second or two.
-constexpr auto monitor_gone_after = 10s;
 
 struct GdiObjectDelete {
     void operator()(HGDIOBJ object) const { DeleteObject(object); }
@@ -45,8 +31,6 @@ public:
 private:
     HDC dc_;
 };
-
-ipc::Region to_region(const RECT& r) { return {r.left, r.top, r.right - r.left, r.bottom - r.top}; }
 
 }  // namespace
 
@@ -100,7 +84,7 @@ GdiScreen::GdiScreen(const WindowsScreenTarget& target) : target_(target) {
     if (!ScreenDc().get())
         throw Error(ErrorCode::display_unavailable, "GDI capture: GetDC: " + last_error_text());
     canvas_ = std::make_unique<Canvas>(region_.width, region_.height);
-    make_pool();
+    frames_.resize(region_.width, region_.height);
     const auto& m = monitor_area_;
     spdlog::info("GDI capture of monitor {}x{}{:+}{:+}: region {}x{}+{}+{} (cursor {})", m.width,
                  m.height, m.x, m.y, region_.width, region_.height, region_.x, region_.y,
@@ -109,19 +93,10 @@ GdiScreen::GdiScreen(const WindowsScreenTarget& target) : target_(target) {
 
 GdiScreen::~GdiScreen() = default;
 
-void GdiScreen::make_pool() {
-    const int bytes =
-        av_image_get_buffer_size(format_, region_.width, region_.height, frame_alignment);
-    pool_.reset(av_buffer_pool_init(bytes + AV_INPUT_BUFFER_PADDING_SIZE, nullptr));
-}
-
 // The pipeline's thread, before the first grab (ScreenSource).
 void GdiScreen::prefer_format(AVPixelFormat format, int width, int height) {
-    const bool i420 =
-        format == AV_PIX_FMT_YUV420P && width == region_.width && height == region_.height;
-    if (!i420 && format != AV_PIX_FMT_BGRA && format != AV_PIX_FMT_BGR0) return;
-    format_ = format;
-    make_pool();
+    if (can_deliver(format, width, height, region_))
+        frames_.reset(format, region_.width, region_.height);
 }
 
 GrabStatus GdiScreen::grab(VideoFrame& out) {
@@ -140,15 +115,9 @@ GrabStatus GdiScreen::grab(VideoFrame& out) {
     // needs a picture to start from.
     if (!copied && delivered_) return GrabStatus::unchanged;
     if (copied && target_.show_cursor) draw_cursor();
-    FramePtr frame = new_frame();
+    // The canvas's rows are region_.width * 4 bytes, with no padding.
+    FramePtr frame = frames_.from_bgrx(canvas_->bits, region_.width * 4);
     if (!frame) return lose("out of memory for a frame");
-    const int stride = region_.width * 4;
-    if (format_ == AV_PIX_FMT_YUV420P)
-        bgrx_to_i420(canvas_->bits, stride, frame->data, frame->linesize, region_.width,
-                     region_.height);
-    else
-        av_image_copy_plane(frame->data[0], frame->linesize[0], canvas_->bits, stride, stride,
-                            region_.height);
     delivered_ = true;
     out.frame = std::move(frame);
     return GrabStatus::ok;
@@ -195,7 +164,7 @@ GrabStatus GdiScreen::resize(const ipc::Region& monitor_area) {
     }
     spdlog::info("GDI capture: the monitor is now {}x{}; recording all of it", monitor_area.width,
                  monitor_area.height);
-    make_pool();
+    frames_.resize(region_.width, region_.height);
     return GrabStatus::ok;
 }
 
@@ -239,19 +208,6 @@ POINT GdiScreen::hotspot(HCURSOR cursor) {
     hotspot_cursor_ = cursor;
     hotspot_ = {static_cast<LONG>(icon.xHotspot), static_cast<LONG>(icon.yHotspot)};
     return hotspot_;
-}
-
-FramePtr GdiScreen::new_frame() {
-    FramePtr frame(av_frame_alloc());
-    if (!frame) return nullptr;
-    frame->format = format_;
-    frame->width = region_.width;
-    frame->height = region_.height;
-    frame->buf[0] = av_buffer_pool_get(pool_.get());
-    if (!frame->buf[0]) return nullptr;
-    av_image_fill_arrays(frame->data, frame->linesize, frame->buf[0]->data, format_, region_.width,
-                         region_.height, frame_alignment);
-    return frame;
 }
 
 GrabStatus GdiScreen::lose(std::string why) {

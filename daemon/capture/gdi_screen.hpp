@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 
+#include "../media/frame_pool.hpp"
 #include "screen_source.hpp"
 #include "windows_screen.hpp"
 
@@ -29,7 +30,7 @@ public:
     ~GdiScreen() override;
 
     ipc::Region region() const override { return region_; }
-    AVPixelFormat pixel_format() const override { return format_; }
+    AVPixelFormat pixel_format() const override { return frames_.format(); }
     // I420 at the region's size: converted while copied out of the DIB section. BGRA or BGR0:
     // the same bytes, named as the encoder wants them.
     void prefer_format(AVPixelFormat format, int width, int height) override;
@@ -46,17 +47,14 @@ private:
     bool copy_screen();
     void draw_cursor();
     POINT hotspot(HCURSOR cursor);
-    void make_pool();
-    FramePtr new_frame();
     GrabStatus lose(std::string why);
 
     const WindowsScreenTarget target_;
     HMONITOR monitor_ = nullptr;
-    ipc::Region monitor_area_;                // on the virtual desktop, as last seen
-    ipc::Region region_;                      // in the monitor's pixels
-    std::unique_ptr<Canvas> canvas_;          // what BitBlt copies into; the cursor is drawn on it
-    AVPixelFormat format_ = AV_PIX_FMT_BGR0;  // of the frames grab() delivers
-    BufferPoolPtr pool_;
+    ipc::Region monitor_area_;           // on the virtual desktop, as last seen
+    ipc::Region region_;                 // in the monitor's pixels
+    std::unique_ptr<Canvas> canvas_;     // what BitBlt copies into; the cursor is drawn on it
+    FramePool frames_{AV_PIX_FMT_BGR0};  // what grab() delivers, at region_'s size
     // GetIconInfo copies a cursor's bitmaps on each call: its hot spot is kept per cursor.
     HCURSOR hotspot_cursor_ = nullptr;
     POINT hotspot_{};

@@ -40,10 +40,6 @@ constexpr DWORD retry_ms = 1000;
 constexpr PROPERTYKEY friendly_name_key{
     {0xa45c254e, 0xdf1c, 0x4efd, {0x80, 0x20, 0x67, 0xd1, 0x46, 0xa8, 0x50, 0xe0}}, 14};
 
-struct CoTaskFree {
-    void operator()(void* p) const { CoTaskMemFree(p); }
-};
-
 const char* kind_name(AudioKind kind) { return kind == AudioKind::system ? "system" : "mic"; }
 
 // The failures a user can act on by name; the rest by number (AUDCLNT_E_* have no system text).
@@ -84,19 +80,6 @@ Clock::duration measure_qpc_offset() {
            std::chrono::duration_cast<Clock::duration>(Hns(before + after) / 2);
 }
 
-// Names the calling (acap) thread for the log pattern and, through SetThreadDescription
-// (Windows 10 1607+; looked up: older kernel32s lack it and mingw-w64 10 does not declare it),
-// for debuggers and ETW.
-void name_thread(AudioKind kind) {
-    const std::string name = std::string("acap-") + kind_name(kind);
-    set_thread_name(name);
-    using Describe = HRESULT(WINAPI*)(HANDLE, PCWSTR);
-    if (const FARPROC proc =
-            GetProcAddress(GetModuleHandleW(L"kernel32.dll"), "SetThreadDescription"))
-        reinterpret_cast<Describe>(reinterpret_cast<void (*)()>(proc))(GetCurrentThread(),
-                                                                       to_utf16(name).c_str());
-}
-
 std::string endpoint_name(IMMDevice& device) {
     std::string name;
     ComPtr<IPropertyStore> props;
@@ -112,7 +95,7 @@ std::string endpoint_name(IMMDevice& device) {
 std::string endpoint_id(IMMDevice& device) {
     LPWSTR id = nullptr;
     if (FAILED(device.GetId(&id))) return {};
-    const std::unique_ptr<wchar_t, CoTaskFree> owned(id);
+    const UniqueCoTask<wchar_t> owned(id);
     return to_utf8(id);
 }
 
@@ -264,7 +247,7 @@ HRESULT Capture::open_mix_format(IMMDevice& device, DWORD flags) {
     WAVEFORMATEX* raw = nullptr;
     if (SUCCEEDED(hr)) hr = probe->GetMixFormat(&raw);
     if (FAILED(hr)) return hr;
-    const std::unique_ptr<WAVEFORMATEX, CoTaskFree> mix(raw);
+    const UniqueCoTask<WAVEFORMATEX> mix(raw);
     if (!converter_.open(*mix)) return AUDCLNT_E_UNSUPPORTED_FORMAT;
     return activate(device, flags, *mix);
 }
@@ -347,7 +330,7 @@ void Capture::deliver(const BYTE* data, UINT32 frames, DWORD flags, UINT64 qpc) 
 // The acap thread. Reports the first connection through `started` (start() waits for it); from
 // then on errors are retried, and anything thrown ends the capture (logged), not the daemon.
 void acap_thread(WasapiAudioSource::Shared& s, std::promise<std::string> started) {
-    name_thread(s.kind);
+    set_thread_name(std::string("acap-") + kind_name(s.kind));
     bool reported = false;
     // MTA: this thread pumps no messages, and WASAPI's objects are free-threaded.
     const HRESULT com = CoInitializeEx(nullptr, COINIT_MULTITHREADED);

@@ -33,11 +33,8 @@ BOOL CALLBACK add_monitor(HMONITOR monitor, HDC, LPRECT, LPARAM list) {
     MONITORINFO info{};
     info.cbSize = sizeof info;
     if (!GetMonitorInfoW(monitor, &info)) return TRUE;  // gone meanwhile: skip it
-    const RECT& r = info.rcMonitor;
     reinterpret_cast<std::vector<WindowsMonitor>*>(list)->push_back(
-        {monitor,
-         {r.left, r.top, r.right - r.left, r.bottom - r.top},
-         (info.dwFlags & MONITORINFOF_PRIMARY) != 0});
+        {monitor, to_region(info.rcMonitor), (info.dwFlags & MONITORINFOF_PRIMARY) != 0});
     return TRUE;
 }
 
@@ -92,6 +89,13 @@ ipc::Region target_region(const WindowsScreenTarget& target, int width, int heig
     r.height &= ~1;
     return r;
 }
+
+bool can_deliver(AVPixelFormat format, int width, int height, const ipc::Region& region) {
+    if (format == AV_PIX_FMT_YUV420P) return width == region.width && height == region.height;
+    return format == AV_PIX_FMT_BGRA || format == AV_PIX_FMT_BGR0;
+}
+
+ipc::Region to_region(const RECT& r) { return {r.left, r.top, r.right - r.left, r.bottom - r.top}; }
 
 PerMonitorDpi::PerMonitorDpi()
     : previous_(SetThreadDpiAwarenessContext(DPI_AWARENESS_CONTEXT_PER_MONITOR_AWARE_V2)) {}

@@ -6,12 +6,15 @@
 // list both share, so that a monitor index means the same to either.
 // No <windows.h> here: pipeline code includes this header, and <windows.h>'s macros stay out
 // of it.
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "screen_source.hpp"
+
+struct tagRECT;  // RECT, from <windows.h>
 
 namespace rec {
 
@@ -43,10 +46,20 @@ std::optional<WindowsMonitor> find_monitor(int index);
 WindowsMonitor target_monitor(const WindowsScreenTarget& target);
 // "0: 1920x1080+0+0 (primary), 1: 2560x1440+1920+0", for messages.
 std::string describe_monitors();
+// A monitor that cannot be found for this long was unplugged, not reconfigured: a display change
+// (or a lost duplication's rebuild) finds monitor handles stale and the list short for a second
+// or two. Both captures then end with `lost`.
+inline constexpr std::chrono::seconds monitor_gone_after{10};
 // The part of a monitor of `width` x `height` pixels that `target` records, relative to the
 // monitor's top-left corner, with even sides (4:2:0 video needs them: the last odd column or
 // row is left out). Throws INVALID_ARGUMENT when the target's region is not on the monitor.
 ipc::Region target_region(const WindowsScreenTarget& target, int width, int height);
+// prefer_format() of both captures, whose pictures are BGRA bytes in memory: whether they can
+// deliver `format` at `width` x `height` for `region`. I420 at the region's size (converted as
+// copied out); BGRA or BGR0 (the same bytes, named as the encoder wants them).
+bool can_deliver(AVPixelFormat format, int width, int height, const ipc::Region& region);
+// A Windows rectangle (left, top, right, bottom) as x, y, width, height.
+ipc::Region to_region(const tagRECT& rect);
 
 // Makes the calling thread per-monitor DPI aware (V2) while it lives, then restores what it
 // was. Capture needs physical pixels: a thread that is not DPI aware sees monitors, cursor

@@ -18,12 +18,17 @@ constexpr std::string_view shutdown_request = "{\"v\":1,\"id\":1,\"cmd\":\"shutd
 // A reply is at most one protocol message (64 KiB, docs/protocol.md).
 constexpr size_t max_reply = 64 * 1024;
 // How often to look for the pipe of a recd that has not made it yet (launched a moment ago).
-constexpr DWORD pipe_retry_ms = 250;
+constexpr std::chrono::milliseconds pipe_retry = 250ms;
 
-DWORD ms_until(SteadyTime deadline) {
-    const auto left = deadline - std::chrono::steady_clock::now();
-    return DWORD(std::clamp<long long>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(left).count(), 0, 0x7fffffff));
+// Whole milliseconds left until `deadline`; none once it has passed.
+std::chrono::milliseconds time_left(SteadyTime deadline) {
+    return std::max(0ms, std::chrono::duration_cast<std::chrono::milliseconds>(
+                             deadline - std::chrono::steady_clock::now()));
+}
+
+// A wait as Win32 takes it (milliseconds in a DWORD), kept below INFINITE.
+DWORD win32_timeout(std::chrono::milliseconds wait) {
+    return DWORD(std::clamp<std::chrono::milliseconds::rep>(wait.count(), 0, INFINITE - 1));
 }
 
 // Waits for an overlapped ReadFile/WriteFile until `deadline`; cancels it on timeout. False
@@ -34,7 +39,8 @@ bool finish_io(HANDLE pipe, OVERLAPPED& ov, BOOL started, DWORD& bytes, SteadyTi
         error = last_error_text();
         return false;
     }
-    if (GetOverlappedResultEx(pipe, &ov, &bytes, ms_until(deadline), FALSE)) return true;
+    if (GetOverlappedResultEx(pipe, &ov, &bytes, win32_timeout(time_left(deadline)), FALSE))
+        return true;
     const DWORD err = GetLastError();
     if (err == WAIT_TIMEOUT) {
         CancelIoEx(pipe, &ov);
@@ -46,6 +52,9 @@ bool finish_io(HANDLE pipe, OVERLAPPED& ov, BOOL started, DWORD& bytes, SteadyTi
     return false;
 }
 
+// Not ipc::Client (common/ipc/named_pipe_client.cpp), which serves recctl: it gives up at once
+// on a pipe not made yet, keeps its handle to itself (GetNamedPipeServerProcessId needs it) and
+// knows neither recd's process nor an absolute deadline.
 // SECURITY_IDENTIFICATION: whoever serves the pipe may learn that LocalSystem is asking but
 // cannot act as it (a user's process could create \\.\pipe\recd-<id> before recd does).
 UniqueHandle connect(const std::wstring& name, HANDLE process, SteadyTime deadline,
@@ -61,11 +70,12 @@ UniqueHandle connect(const std::wstring& name, HANDLE process, SteadyTime deadli
             error = win32_error_text(err);
             return {};
         }
-        if (ms_until(deadline) == 0) {
+        const auto left = time_left(deadline);
+        if (left == 0ms) {
             error = "no pipe before the deadline";
             return {};
         }
-        if (WaitForSingleObject(process, std::min(pipe_retry_ms, ms_until(deadline))) ==
+        if (WaitForSingleObject(process, win32_timeout(std::min(pipe_retry, left))) ==
             WAIT_OBJECT_0) {
             error = "recd exited first";
             return {};

@@ -5,6 +5,7 @@
 #include <windows.h>
 #include <wtsapi32.h>
 
+#include <chrono>
 #include <cstdio>
 #include <mutex>
 #include <optional>
@@ -19,11 +20,16 @@
 namespace rec {
 namespace {
 
+using namespace std::chrono_literals;
+
 // Told to the SCM with every pending state: the supervisor reports progress every second while
 // stopping (supervisor.cpp), so 5 s means "hung" only when it really is.
-constexpr DWORD pending_wait_hint_ms = 5'000;
+constexpr std::chrono::milliseconds pending_wait_hint = 5s;
+// PRESHUTDOWN rather than SHUTDOWN: at SERVICE_CONTROL_SHUTDOWN Windows allows a service only a
+// few seconds, where a stop may take the supervisor longest_stop (supervisor.hpp). The SCM waits
+// that long at preshutdown (the timeout `recd-service install` sets, scm.cpp).
 constexpr DWORD accepted_controls =
-    SERVICE_ACCEPT_STOP | SERVICE_ACCEPT_SHUTDOWN | SERVICE_ACCEPT_SESSIONCHANGE;
+    SERVICE_ACCEPT_STOP | SERVICE_ACCEPT_PRESHUTDOWN | SERVICE_ACCEPT_SESSIONCHANGE;
 
 // SetServiceStatus from the ServiceMain thread and HandlerEx's (STOP_PENDING at once).
 class ServiceStatus {
@@ -40,7 +46,7 @@ public:
         status_.dwWin32ExitCode = exit_code;
         status_.dwServiceSpecificExitCode = exit_code == ERROR_SERVICE_SPECIFIC_ERROR ? 1 : 0;
         status_.dwCheckPoint = pending ? 1 : 0;
-        status_.dwWaitHint = pending ? pending_wait_hint_ms : 0;
+        status_.dwWaitHint = pending ? DWORD(pending_wait_hint.count()) : 0;
         SetServiceStatus(handle_, &status_);
     }
 
@@ -107,9 +113,10 @@ std::optional<ServiceEvent::Kind> session_event(DWORD type) {
 DWORD WINAPI handle_control(DWORD control, DWORD type, void* data, void*) {
     switch (control) {
         case SERVICE_CONTROL_STOP:
-        // System shutdown: the same, but Windows allows the service only some seconds before
-        // ending it (and with it the job, so every recd). User sessions log off before that.
-        case SERVICE_CONTROL_SHUTDOWN:
+        // System shutdown: the same. The SCM holds the shutdown back until the service has
+        // stopped or its preshutdown timeout (scm.cpp) has passed; then Windows ends the process
+        // (and with it the job, so every recd).
+        case SERVICE_CONTROL_PRESHUTDOWN:
             service.status.report(SERVICE_STOP_PENDING);
             service.post({ServiceEvent::Kind::stop});
             return NO_ERROR;
@@ -128,11 +135,14 @@ DWORD WINAPI handle_control(DWORD control, DWORD type, void* data, void*) {
 
 // For what must be seen even when there is no log file: the Application event log (source
 // "recd"; without a registered message file Event Viewer shows the text as an insertion).
+// `text` is UTF-8 (paths, system messages): the wide call, as the narrow one would read it in
+// the system's code page.
 void event_log_error(const std::string& text) {
     HANDLE source = RegisterEventSourceW(nullptr, L"recd");
     if (!source) return;
-    const char* strings[] = {text.c_str()};
-    ReportEventA(source, EVENTLOG_ERROR_TYPE, 0, 1, nullptr, 1, 0, strings, nullptr);
+    const std::wstring wide = to_utf16(text);
+    const wchar_t* strings[] = {wide.c_str()};
+    ReportEventW(source, EVENTLOG_ERROR_TYPE, 0, 1, nullptr, 1, 0, strings, nullptr);
     DeregisterEventSource(source);
 }
 
@@ -144,8 +154,11 @@ std::optional<std::filesystem::path> start_logging() {
         setup_logging("info", LogOutput{.to_stderr = false,
                                         .journal = false,
                                         .file = {},
-                                        .rotating = dir / L"service.log"});
-        return dir;
+                                        .rotating = dir.path / L"service.log"});
+        for (const auto& removed : dir.removed)
+            spdlog::warn("deleted {}: made by a user before the directory was locked down",
+                         utf8(removed));
+        return dir.path;
     } catch (const std::exception& e) {
         event_log_error(std::string("recd-service: no log: ") + e.what());
         return std::nullopt;

@@ -9,6 +9,7 @@
 
 #include "log_directory.hpp"
 #include "service_win32.hpp"
+#include "supervisor.hpp"
 
 namespace rec {
 namespace {
@@ -20,27 +21,47 @@ constexpr const wchar_t* description =
     L"Starts recd (screen and sound recording) in every interactive session, console and "
     L"remote, and has it finalize its recordings at logoff and when the service stops.";
 
-// How long uninstall waits for the service to stop: it stops within its finish timeout (60 s,
-// session_table.hpp) plus 10 s of grace for terminated recds (supervisor.cpp), with a margin.
-constexpr auto stop_wait = 90s;
+// How long uninstall waits for the service to stop: it stops within longest_stop (70 s,
+// supervisor.hpp), here with a margin.
+constexpr auto stop_wait = longest_stop + 20s;
+// How long Windows holds a system shutdown back for the service (SERVICE_CONTROL_PRESHUTDOWN,
+// recd_service.cpp): its longest stop, 70 s, after which it has ended every recd itself, so
+// waiting longer would gain nothing; the default (10 s since Windows 10 1703) would cut short
+// an MP4 being finalized. Only a hung recd makes a shutdown wait that long: the service
+// reports SERVICE_STOPPED as soon as every recd has exited.
+constexpr std::chrono::milliseconds preshutdown_timeout = longest_stop;
+
+// If the service process dies, SCM restarts it after 5 s, then after 60 s; a third death
+// within a day leaves it stopped (the failure count resets after a day). Its recds died with
+// it (the job object), so sessions would go unrecorded until the next boot otherwise.
+constexpr std::chrono::milliseconds first_restart_delay = 5s;
+constexpr std::chrono::milliseconds second_restart_delay = 60s;
+constexpr std::chrono::seconds failure_count_reset = 24h;
 
 int fail(const char* what) {
     std::fprintf(stderr, "recd-service: %s: %s\n", what, last_error_text().c_str());
     return 1;
 }
 
-// If the service process dies, SCM restarts it after 5 s, then after 60 s; a third death
-// within a day leaves it stopped (the failure count resets after a day). Its recds died with
-// it (the job object), so sessions would go unrecorded until the next boot otherwise.
 void set_failure_actions(SC_HANDLE service) {
-    SC_ACTION actions[] = {
-        {SC_ACTION_RESTART, 5'000}, {SC_ACTION_RESTART, 60'000}, {SC_ACTION_NONE, 0}};
+    SC_ACTION actions[] = {{SC_ACTION_RESTART, DWORD(first_restart_delay.count())},
+                           {SC_ACTION_RESTART, DWORD(second_restart_delay.count())},
+                           {SC_ACTION_NONE, 0}};
     SERVICE_FAILURE_ACTIONSW failure{};
-    failure.dwResetPeriod = 24 * 60 * 60;
+    failure.dwResetPeriod = DWORD(failure_count_reset.count());
     failure.cActions = DWORD(std::size(actions));
     failure.lpsaActions = actions;
     if (!ChangeServiceConfig2W(service, SERVICE_CONFIG_FAILURE_ACTIONS, &failure))
         std::fprintf(stderr, "recd-service: no restart on failure: %s\n",
+                     last_error_text().c_str());
+}
+
+void set_preshutdown_timeout(SC_HANDLE service) {
+    SERVICE_PRESHUTDOWN_INFO preshutdown{DWORD(preshutdown_timeout.count())};
+    if (!ChangeServiceConfig2W(service, SERVICE_CONFIG_PRESHUTDOWN_INFO, &preshutdown))
+        std::fprintf(stderr,
+                     "recd-service: a system shutdown may cut recordings short (no preshutdown "
+                     "timeout: %s)\n",
                      last_error_text().c_str());
 }
 
@@ -77,9 +98,13 @@ int install_service() {
     SERVICE_DESCRIPTIONW text{const_cast<wchar_t*>(description)};
     ChangeServiceConfig2W(service.get(), SERVICE_CONFIG_DESCRIPTION, &text);
     set_failure_actions(service.get());
+    set_preshutdown_timeout(service.get());
     // Made here too, by an administrator, so no user can have made it first (log_directory.cpp).
     try {
-        std::printf("recd-service: logs in %s\n", utf8(prepare_log_directory()).c_str());
+        const auto logs = prepare_log_directory();
+        for (const auto& removed : logs.removed)
+            std::printf("recd-service: deleted %s (made by a user)\n", utf8(removed).c_str());
+        std::printf("recd-service: logs in %s\n", utf8(logs.path).c_str());
     } catch (const std::exception& e) {
         std::fprintf(stderr, "recd-service: %s: recd's output will not be kept\n", e.what());
     }

@@ -31,22 +31,19 @@ UniqueHandle make_job() {
     return job;
 }
 
-// The session user's primary token. WTSQueryUserToken needs SeTcbPrivilege (LocalSystem has
-// it) and gives, for an administrator under UAC, the filtered token: recd runs unelevated.
+// The session user's token, already a primary one, as CreateProcessAsUserW takes it (the
+// launcher's own handle, closed after the launch). WTSQueryUserToken needs SeTcbPrivilege
+// (LocalSystem has it) and gives, for an administrator under UAC, the filtered token: recd runs
+// unelevated.
 UniqueHandle user_token(SessionId session) {
-    HANDLE raw = nullptr;
-    if (!WTSQueryUserToken(session, &raw)) {
+    HANDLE token = nullptr;
+    if (!WTSQueryUserToken(session, &token)) {
         const DWORD err = GetLastError();
         const bool nobody = err == ERROR_NO_TOKEN || err == ERROR_CTX_WINSTATION_NOT_FOUND;
         throw LaunchError(nobody ? LaunchFailure::no_user : LaunchFailure::error,
                           "WTSQueryUserToken: " + win32_error_text(err));
     }
-    UniqueHandle token(raw);
-    HANDLE primary = nullptr;
-    if (!DuplicateTokenEx(token.get(), MAXIMUM_ALLOWED, nullptr, SecurityIdentification,
-                          TokenPrimary, &primary))
-        throw LaunchError(LaunchFailure::error, "DuplicateTokenEx: " + last_error_text());
-    return UniqueHandle(primary);
+    return UniqueHandle(token);
 }
 
 UniqueHandle open_nul() {
@@ -94,8 +91,9 @@ SessionLauncher::SessionLauncher(std::optional<std::filesystem::path> log_dir)
       log_dir_(std::move(log_dir)) {}
 
 // session-<id>.log is this session's current (or last) recd, session-<id>.log.1 the one before
-// (session ids are reused, so that is also the previous logon's). Always a new file: see
-// log_directory.cpp. Null (output to NUL) when there is none; the reason is logged.
+// (session ids are reused, so that is also the previous logon's). Always a new file, in a
+// directory where every name is the service's own (log_directory.cpp). Null (output to NUL)
+// when there is none; the reason is logged.
 UniqueHandle SessionLauncher::open_log(SessionId session, std::filesystem::path& path) const {
     path.clear();
     if (!log_dir_) return {};

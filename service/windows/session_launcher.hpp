@@ -30,7 +30,7 @@ struct LaunchedRecd {
 
 class SessionLauncher {
 public:
-    // recd.exe is looked for next to this program. `log_dir` (from prepare_log_directory, none
+    // recd.exe is looked for next to this program. `log_dir` (prepare_log_directory's, none
     // when that failed) receives each recd's standard output and error. Throws
     // std::runtime_error when the job object cannot be made: no recd may run without it.
     explicit SessionLauncher(std::optional<std::filesystem::path> log_dir);

@@ -17,9 +17,6 @@ using namespace std::chrono_literals;
 
 // While stopping, the SCM hears of progress this often (its wait hint is 5 s: recd_service.cpp).
 constexpr auto stop_tick = 1s;
-// After the last finish deadline, how long a terminated recd may take to be gone before the
-// service stops waiting and ends the job (which kills what is left).
-constexpr auto terminate_grace = 10s;
 // What TerminateProcess leaves as a recd's exit code (any non-zero: the table does not look).
 constexpr UINT terminated_exit_code = 1;
 

@@ -9,6 +9,7 @@
 // Only the event queue is shared, under its mutex.
 #include <windows.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
@@ -23,6 +24,15 @@
 #include "session_table.hpp"
 
 namespace rec {
+
+// After the last finish deadline, how long a terminated recd may take to be gone before the
+// service stops waiting and ends the job (which kills what is left).
+inline constexpr std::chrono::seconds terminate_grace{10};
+// The longest a stop takes, from SERVICE_CONTROL_STOP or PRESHUTDOWN to SERVICE_STOPPED (give
+// or take a second): every recd's finish deadline (the Supervisor's policy is SessionPolicy's
+// defaults), then the grace. Past that the service waits for nothing: it ends the job itself.
+inline constexpr std::chrono::seconds longest_stop =
+    SessionPolicy{}.finish_timeout + terminate_grace;
 
 struct ServiceEvent {
     enum class Kind { logon, logoff, exited, stop };

@@ -81,10 +81,10 @@ struct PipeServer {
         boost::asio::post(io, [&] { n.set_value(server.connections()); });
         return n.get_future().get();
     }
-    // Waits up to `limit` for the server to serve no connection.
-    bool idle_within(std::chrono::milliseconds limit) {
+    // Waits up to `limit` for the server to serve at most `n` connections.
+    bool serving_at_most(size_t n, std::chrono::milliseconds limit) {
         const auto until = std::chrono::steady_clock::now() + limit;
-        while (connections() != 0) {
+        while (connections() > n) {
             if (std::chrono::steady_clock::now() > until) return false;
             std::this_thread::sleep_for(20ms);
         }
@@ -134,7 +134,7 @@ TEST_CASE("named pipe: several clients at once are each answered") {
             return true;
         }));
     for (auto& c : clients) CHECK(c.get());
-    CHECK(pipe.idle_within(5s));
+    CHECK(pipe.serving_at_most(0, 5s));
 }
 
 TEST_CASE("named pipe: a message over 64 KiB gets TOO_LARGE, is closed, and the server goes on") {
@@ -161,12 +161,32 @@ TEST_CASE("named pipe: a client that disconnects mid-message is dropped, the ser
         const char half[] = R"({"v":1,"cmd":"sta)";
         DWORD written = 0;
         REQUIRE(WriteFile(raw.get(), half, sizeof half - 1, &written, nullptr));
-    }                             // closed with half a line sent
-    CHECK(pipe.idle_within(3s));  // well before the 5 s partial-message timeout
+    }                                    // closed with half a line sent
+    CHECK(pipe.serving_at_most(0, 3s));  // well before the 5 s partial-message timeout
     rec::ipc::Client client(pipe.path());
     CHECK(call(client, {{"cmd", "status"}})["ok"] == true);
 }
 
 TEST_CASE("named pipe: a client of a pipe nobody serves is told recd is unreachable") {
     CHECK_THROWS_AS(rec::ipc::Client(L"\\\\.\\pipe\\recd-nobody-here"), rec::ipc::Unreachable);
+}
+
+TEST_CASE("named pipe: a client beyond 64 at once is told BUSY, and served once some closed") {
+    PipeServer pipe;
+    std::vector<std::unique_ptr<rec::ipc::Client>> held;  // connected, never calling
+    for (size_t i = 0; i < rec::max_connections; ++i)
+        held.push_back(std::make_unique<rec::ipc::Client>(pipe.path()));
+    const auto until = std::chrono::steady_clock::now() + 5s;
+    while (pipe.connections() < rec::max_connections && std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(20ms);
+    REQUIRE(pipe.connections() == rec::max_connections);
+    {
+        rec::ipc::Client extra(pipe.path());
+        const auto reply = call(extra, {{"cmd", "status"}});
+        CHECK(reply["error"]["code"] == "BUSY");
+    }
+    held.resize(10);
+    REQUIRE(pipe.serving_at_most(10, 5s));
+    rec::ipc::Client later(pipe.path());
+    CHECK(call(later, {{"cmd", "status"}})["ok"] == true);
 }
