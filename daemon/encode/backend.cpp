@@ -6,10 +6,11 @@ namespace {
 // x264: the preset sets the CPU cost, CRF the quality. Screen content compresses well even at
 // the fast presets; "medium" is what a 2-core VM sustains at 1080p30 with room to spare.
 // "zerolatency" for low and medium: one frame cut into slices across threads, instead of several
-// frames in flight, and no B-frames. At 1080p (Debian 12's x264, ffmpeg's testsrc2 pattern) it
-// costs a quarter less CPU with ultrafast and superfast for files within 1 % of the size
-// (ultrafast has no B-frames; superfast's gain little there); high keeps frame threads and
-// B-frames, without which veryfast's files grew by 70 %.
+// frames in flight, and no B-frames. At 1080p (Debian 12's x264) it cost 6-12 % less CPU with
+// ultrafast on perf.sh's moving pattern and a quarter less with ultrafast and superfast on
+// ffmpeg's testsrc2, for files within 1 % of the size (ultrafast has no B-frames; superfast's
+// gain little there); high keeps frame threads and B-frames, without which veryfast's files grew
+// by 70 %. It also holds fewer frames: peak RSS at 1080p went from 115 to 86 MB.
 // NVENC: p1 (fastest) .. p7 (best); constant-quality VBR with CQ, low-latency tuning so no
 // frames are held back (B-frames off).
 const Backend table[] = {
