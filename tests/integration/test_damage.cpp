@@ -187,6 +187,8 @@ TEST_CASE(
     for (int64_t pts : report.frame_pts) (pts * tick - first < 2.8 ? still : moving)++;
     CAPTURE(still, moving);
     CHECK(still >= 3);
-    CHECK(still <= 4);
+    // 5: a loaded machine (ctest -j2) can push a keep-alive and the keyframe apart, once seen;
+    // the code that encoded a keyframe on top of the keep-alive pictures gave 6.
+    CHECK(still <= 5);
     CHECK(moving >= 40);
 }
