@@ -145,4 +145,17 @@ void Connection::close() {
     on_close_(this);
 }
 
+void Connections::serve(std::unique_ptr<ControlStream> stream) {
+    auto connection =
+        std::make_shared<Connection>(std::move(stream), handler_, [this](Connection* c) {
+            std::erase_if(set_, [c](const auto& p) { return p.get() == c; });
+        });
+    set_.insert(connection);
+    connection->start();
+}
+
+void Connections::close_after_replies() {
+    for (const auto& c : std::set(set_)) c->close_after_replies();  // a copy: they leave the set
+}
+
 }  // namespace rec

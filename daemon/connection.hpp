@@ -6,6 +6,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "../common/clock.hpp"
@@ -64,6 +65,23 @@ private:
     };
     std::deque<Line> outbox_;  // lines to write, in order; the front one is being written
     bool writing_ = false;
+};
+
+// A server's clients (the socket's, server.cpp; the pipe's, named_pipe_server.cpp), on the io
+// thread: each served by its Connection and forgotten when that closes. The server owns it.
+class Connections {
+public:
+    explicit Connections(RequestHandler& handler) : handler_(handler) {}
+    // max_connections are being served: the next client is told busy_reply() instead.
+    bool full() const { return set_.size() >= max_connections; }
+    size_t size() const { return set_.size(); }
+    void serve(std::unique_ptr<ControlStream> stream);
+    // Shutdown: each closes once the reply being prepared is written.
+    void close_after_replies();
+
+private:
+    RequestHandler& handler_;
+    std::set<std::shared_ptr<Connection>> set_;
 };
 
 }  // namespace rec

@@ -58,7 +58,7 @@ UniqueLocal<void> pipe_security() {
 }  // namespace
 
 NamedPipeServer::NamedPipeServer(asio::io_context& io, std::wstring name, RequestHandler& handler)
-    : io_(io), name_(std::move(name)), handler_(handler), retry_(io) {}
+    : io_(io), name_(std::move(name)), retry_(io), connections_(handler) {}
 
 NamedPipeServer::~NamedPipeServer() { stop(); }
 
@@ -116,20 +116,15 @@ void NamedPipeServer::listen(std::unique_ptr<asio::windows::stream_handle> insta
 }
 
 void NamedPipeServer::serve(std::unique_ptr<asio::windows::stream_handle> instance) {
-    if (connections_.size() >= max_connections) {
+    if (connections_.full()) {
         spdlog::warn("refused a connection: already serving {}", max_connections);
         boost::system::error_code ignored;
         asio::write(*instance, asio::buffer(busy_reply()), ignored);  // fits the pipe's buffer
         instance->close(ignored);
         return;
     }
-    auto connection = std::make_shared<Connection>(
-        std::make_unique<AsioControlStream<asio::windows::stream_handle>>(std::move(*instance)),
-        handler_, [this](Connection* c) {
-            std::erase_if(connections_, [c](const auto& p) { return p.get() == c; });
-        });
-    connections_.insert(connection);
-    connection->start();
+    connections_.serve(
+        std::make_unique<AsioControlStream<asio::windows::stream_handle>>(std::move(*instance)));
 }
 
 // An instance that cannot be made (the system is out of resources) does not end recd: the
@@ -155,7 +150,7 @@ void NamedPipeServer::stop() {
         boost::system::error_code ignored;
         listening_->close(ignored);
     }
-    for (const auto& c : std::set(connections_)) c->close_after_replies();
+    connections_.close_after_replies();
 }
 
 }  // namespace rec

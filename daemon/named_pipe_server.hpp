@@ -7,7 +7,6 @@
 #include <windows.h>
 
 #include <memory>
-#include <set>
 #include <string>
 
 #include "../common/ipc/asio.hpp"
@@ -41,13 +40,12 @@ private:
 
     boost::asio::io_context& io_;
     const std::wstring name_;
-    RequestHandler& handler_;
     UniqueLocal<void> security_;  // the pipe's DACL, for every instance
     boost::asio::steady_timer retry_;
     bool stopped_ = false;
     // The instance waiting for its client; closed by stop().
     std::unique_ptr<boost::asio::windows::stream_handle> listening_;
-    std::set<std::shared_ptr<Connection>> connections_;
+    Connections connections_;
 };
 
 }  // namespace rec

@@ -229,17 +229,12 @@ void Server::accept() {
             spdlog::warn("accept failed: {}", ec.message());
         } else if (auto refused = refusal(socket)) {
             turn_away(socket, *refused);
-        } else if (connections_.size() >= max_connections) {
+        } else if (connections_.full()) {
             spdlog::warn("refused a connection: already serving {}", max_connections);
             turn_away(socket, busy_reply());
         } else {
-            auto connection = std::make_shared<Connection>(
-                std::make_unique<AsioControlStream<Local::socket>>(std::move(socket)), dispatcher_,
-                [this](Connection* c) {
-                    std::erase_if(connections_, [c](const auto& p) { return p.get() == c; });
-                });
-            connections_.insert(connection);
-            connection->start();
+            connections_.serve(
+                std::make_unique<AsioControlStream<Local::socket>>(std::move(socket)));
         }
         accept();
     });
@@ -282,7 +277,7 @@ void Server::finish_shutdown() {
     for (auto& done : shutdown_waiters_) done(list);
     shutdown_waiters_.clear();
     signals_.cancel();
-    for (const auto& c : std::set(connections_)) c->close_after_replies();
+    connections_.close_after_replies();
 }
 
 }  // namespace rec

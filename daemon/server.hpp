@@ -6,7 +6,6 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <set>
 #include <vector>
 
 #include "../common/config.hpp"
@@ -67,7 +66,7 @@ private:
     ipc::Json unfinished_;  // what an earlier recd left unfinished, for `status`
     SessionManager sessions_;
     Dispatcher dispatcher_;
-    std::set<std::shared_ptr<Connection>> connections_;
+    Connections connections_{dispatcher_};
     bool shutting_down_ = false;
     std::vector<std::function<void(ipc::Json)>> shutdown_waiters_;
     std::vector<std::function<void()>> at_shutdown_;

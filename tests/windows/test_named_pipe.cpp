@@ -2,6 +2,7 @@
 // protocol and ipc::Client, with a request handler that keeps sessions as bookkeeping only
 // (the recording pipeline needs FFmpeg, which this test executable does not link).
 #include <catch2/catch.hpp>
+#include <functional>
 #include <future>
 #include <map>
 #include <random>
@@ -81,10 +82,16 @@ struct PipeServer {
         boost::asio::post(io, [&] { n.set_value(server.connections()); });
         return n.get_future().get();
     }
-    // Waits up to `limit` for the server to serve at most `n` connections.
+    // Wait up to `limit` for the server to serve at most / at least `n` connections.
     bool serving_at_most(size_t n, std::chrono::milliseconds limit) {
+        return serving_such([n](size_t now) { return now <= n; }, limit);
+    }
+    bool serving_at_least(size_t n, std::chrono::milliseconds limit) {
+        return serving_such([n](size_t now) { return now >= n; }, limit);
+    }
+    bool serving_such(const std::function<bool(size_t)>& enough, std::chrono::milliseconds limit) {
         const auto until = std::chrono::steady_clock::now() + limit;
-        while (connections() > n) {
+        while (!enough(connections())) {
             if (std::chrono::steady_clock::now() > until) return false;
             std::this_thread::sleep_for(20ms);
         }
@@ -176,10 +183,7 @@ TEST_CASE("named pipe: a client beyond 64 at once is told BUSY, and served once 
     std::vector<std::unique_ptr<rec::ipc::Client>> held;  // connected, never calling
     for (size_t i = 0; i < rec::max_connections; ++i)
         held.push_back(std::make_unique<rec::ipc::Client>(pipe.path()));
-    const auto until = std::chrono::steady_clock::now() + 5s;
-    while (pipe.connections() < rec::max_connections && std::chrono::steady_clock::now() < until)
-        std::this_thread::sleep_for(20ms);
-    REQUIRE(pipe.connections() == rec::max_connections);
+    REQUIRE(pipe.serving_at_least(rec::max_connections, 5s));
     {
         rec::ipc::Client extra(pipe.path());
         const auto reply = call(extra, {{"cmd", "status"}});
