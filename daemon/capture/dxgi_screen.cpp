@@ -120,12 +120,6 @@ void DxgiScreen::start_lost(HRESULT failure, const WindowsMonitor& monitor,
     spdlog::warn("DXGI capture: the desktop cannot be duplicated yet ({}); waiting for it", why);
 }
 
-// The pipeline's thread, before the first grab (ScreenSource).
-void DxgiScreen::prefer_format(AVPixelFormat format, int width, int height) {
-    if (can_deliver(format, width, height, region_))
-        frames_.reset(format, region_.width, region_.height);
-}
-
 GrabStatus DxgiScreen::grab(VideoFrame& out) {
     out.frame.reset();
     if (interrupted_) return GrabStatus::interrupted;

@@ -93,12 +93,6 @@ GdiScreen::GdiScreen(const WindowsScreenTarget& target) : target_(target) {
 
 GdiScreen::~GdiScreen() = default;
 
-// The pipeline's thread, before the first grab (ScreenSource).
-void GdiScreen::prefer_format(AVPixelFormat format, int width, int height) {
-    if (can_deliver(format, width, height, region_))
-        frames_.reset(format, region_.width, region_.height);
-}
-
 GrabStatus GdiScreen::grab(VideoFrame& out) {
     out.frame.reset();
     if (interrupted_) return GrabStatus::interrupted;

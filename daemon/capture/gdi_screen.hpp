@@ -31,9 +31,11 @@ public:
 
     ipc::Region region() const override { return region_; }
     AVPixelFormat pixel_format() const override { return frames_.format(); }
-    // I420 at the region's size: converted while copied out of the DIB section. BGRA or BGR0:
-    // the same bytes, named as the encoder wants them.
-    void prefer_format(AVPixelFormat format, int width, int height) override;
+    // The pipeline's thread, before the first grab: I420 converted as the picture is copied
+    // out (FramePool::prefer).
+    void prefer_format(AVPixelFormat format, int width, int height) override {
+        frames_.prefer(format, width, height);
+    }
     GrabStatus grab(VideoFrame& out) override;
     std::string error() const override { return error_; }
     void interrupt() override { interrupted_ = true; }

@@ -90,11 +90,6 @@ ipc::Region target_region(const WindowsScreenTarget& target, int width, int heig
     return r;
 }
 
-bool can_deliver(AVPixelFormat format, int width, int height, const ipc::Region& region) {
-    if (format == AV_PIX_FMT_YUV420P) return width == region.width && height == region.height;
-    return format == AV_PIX_FMT_BGRA || format == AV_PIX_FMT_BGR0;
-}
-
 ipc::Region to_region(const RECT& r) { return {r.left, r.top, r.right - r.left, r.bottom - r.top}; }
 
 PerMonitorDpi::PerMonitorDpi()

@@ -54,10 +54,6 @@ inline constexpr std::chrono::seconds monitor_gone_after{10};
 // monitor's top-left corner, with even sides (4:2:0 video needs them: the last odd column or
 // row is left out). Throws INVALID_ARGUMENT when the target's region is not on the monitor.
 ipc::Region target_region(const WindowsScreenTarget& target, int width, int height);
-// prefer_format() of both captures, whose pictures are BGRA bytes in memory: whether they can
-// deliver `format` at `width` x `height` for `region`. I420 at the region's size (converted as
-// copied out); BGRA or BGR0 (the same bytes, named as the encoder wants them).
-bool can_deliver(AVPixelFormat format, int width, int height, const ipc::Region& region);
 // A Windows rectangle (left, top, right, bottom) as x, y, width, height.
 ipc::Region to_region(const tagRECT& rect);
 

@@ -271,13 +271,6 @@ void X11Screen::size_buffers() {
     attach_shm();
 }
 
-// The pipeline's thread, before the first grab (ScreenSource). The conversion is the one the
-// encoder would otherwise make (VideoEncoder::set_up_conversion).
-void X11Screen::prefer_format(AVPixelFormat format, int width, int height) {
-    if (format != AV_PIX_FMT_YUV420P || width != region_.width || height != region_.height) return;
-    frames_.reset(format, region_.width, region_.height);
-}
-
 // Constructor: the server reports every rectangle drawn on the screen from now on (DamageNotify,
 // raw rectangles: nothing to acknowledge). The damage object goes with the connection.
 void X11Screen::watch_damage() {

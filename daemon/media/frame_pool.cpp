@@ -21,6 +21,11 @@ void FramePool::reset(AVPixelFormat format, int width, int height) {
                           : av_buffer_pool_init(bytes + AV_INPUT_BUFFER_PADDING_SIZE, nullptr));
 }
 
+void FramePool::prefer(AVPixelFormat format, int width, int height) {
+    if (format == AV_PIX_FMT_YUV420P && width == width_ && height == height_)
+        reset(format, width_, height_);
+}
+
 FramePtr FramePool::get() {
     FramePtr frame(av_frame_alloc());
     if (!frame || !pool_) return nullptr;

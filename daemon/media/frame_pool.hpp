@@ -24,6 +24,10 @@ public:
     void reset(AVPixelFormat format, int width, int height);
     void resize(int width, int height) { reset(format_, width, height); }
     AVPixelFormat format() const { return format_; }
+    // The captures' prefer_format(): I420 frames from now on if that is what the encoder wants
+    // at the pool's size (converted while copied, from_bgrx: the encoder is spared its own
+    // conversion); anything else is left to the encoder (every backend takes BGR0 or I420).
+    void prefer(AVPixelFormat format, int width, int height);
 
     // A frame of the pool's format and size, pixels undefined; null when out of memory.
     FramePtr get();
