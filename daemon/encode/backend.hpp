@@ -2,6 +2,7 @@
 // Video encoder backends as data (DESIGN.md section 5): which FFmpeg encoder, what pixel format
 // it is fed, and its options at each quality level. VideoEncoder opens any entry the same way.
 #include <array>
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
@@ -29,6 +30,9 @@ struct Backend {
     AVPixelFormat input;
     const char* quality_option;      // the constant-quality knob a `crf` setting overrides
     std::array<Options, 3> options;  // per Quality
+    // Per Quality: the pixels a second one encoder thread is given (the encoder gets one thread
+    // per that many, at most one per core); 0: the encoder chooses.
+    std::array<int64_t, 3> pixels_per_thread;
 };
 
 // Every backend, in no particular order.

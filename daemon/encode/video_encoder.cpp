@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <thread>
 
 #include "../../common/error.hpp"
 #include "../fault.hpp"
@@ -53,6 +54,12 @@ void VideoEncoder::open(const VideoEncoderSettings& s) {
     if (s.bitrate_kbps > 0) {
         c.bit_rate = s.bitrate_kbps * 1000LL;
         av_opt_set(c.priv_data, backend_.quality_option, "0", 0);  // no constant quality
+    }
+    if (const int64_t per_thread = backend_.pixels_per_thread[static_cast<int>(s.quality)]) {
+        const int64_t load = int64_t{c.width} * c.height * s.fps;
+        const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+        c.thread_count =
+            static_cast<int>(std::clamp<int64_t>((load + per_thread - 1) / per_thread, 1, cores));
     }
     av_opt_set_int(c.priv_data, "forced-idr", 1, 0);  // a forced keyframe is a real IDR
     std::string log;
