@@ -3,7 +3,7 @@
 // Why not a library: libyuv's ARGBToI420 (0.45 ms a 1080p frame) rounds its chroma to within
 // one step, which on a screen's flat saturated colours is a steady error: its picture turned
 // back into RGB is 3.8 dB (PSNR) further from the screen than this one; swscale is as accurate
-// as this but takes 3.6 ms. This is plain integer arithmetic, 16 pixels a step with AVX2 where
+// as this but takes 3.6 ms. This is plain integer arithmetic, 32 pixels a step with AVX2 where
 // the CPU has it (bgrx_to_i420_avx2.cpp, built where the compiler targets x86-64: RECD_AVX2),
 // these loops for the rest of a row and on other CPUs.
 
@@ -11,7 +11,7 @@ namespace rec {
 
 namespace detail {
 #ifdef RECD_AVX2
-// The pixels of the row pair it converted (a multiple of 16), from the left.
+// The pixels of the row pair it converted (a multiple of 32), from the left.
 int row_pair_avx2(const uint32_t* above, const uint32_t* below, uint8_t* y_above, uint8_t* y_below,
                   uint8_t* u, uint8_t* v, int width);
 #endif

@@ -121,7 +121,8 @@ TEST_CASE("BGRx to I420: flat primaries and greys come out exactly rounded", "[c
 
 TEST_CASE("BGRx to I420: the vector rows give the scalar code's bytes, tails included",
           "[convert]") {
-    for (auto [w, h] : {std::pair{1920, 6}, std::pair{37, 5}, std::pair{16, 2}}) {
+    // Whole 32-pixel steps, steps and a tail (odd width and height), a row shorter than a step.
+    for (auto [w, h] : {std::pair{1920, 6}, std::pair{77, 5}, std::pair{37, 3}, std::pair{16, 2}}) {
         const auto picture = random_picture(w, h, 7);
         const Planes fast(picture);
         Planes plain(picture);
