@@ -15,6 +15,9 @@ std::filesystem::path system_config_path();
 std::filesystem::path user_config_path();
 // The user's videos folder: XDG_VIDEOS_DIR (~/Videos), or the Videos known folder.
 std::filesystem::path videos_dir();
+// Where this user's programs keep state that outlives a reboot (recd's open-files journal):
+// $XDG_STATE_HOME, else ~/.local/state; or the Local AppData known folder. "" if none is known.
+std::filesystem::path state_dir();
 // The account's name ("" if it cannot be found), and what stands for it then (the uid).
 std::string account_name();
 std::string account_id();

@@ -22,6 +22,8 @@ std::filesystem::path videos_dir() {
     return videos.empty() ? known_folder(FOLDERID_Profile) / "Videos" : videos;
 }
 
+std::filesystem::path state_dir() { return known_folder(FOLDERID_LocalAppData); }
+
 std::string account_name() {
     wchar_t name[257];  // UNLEN + 1
     DWORD size = sizeof name / sizeof name[0];

@@ -44,6 +44,13 @@ std::filesystem::path videos_dir() {
     return home() / "Videos";
 }
 
+std::filesystem::path state_dir() {
+    if (auto state = env("XDG_STATE_HOME"); !state.empty()) return state;
+    if (auto home = env("HOME"); !home.empty())
+        return std::filesystem::path(home) / ".local" / "state";
+    return {};
+}
+
 std::string account_name() {
     // getpwuid_r: session threads (worker pool) ask too. 16 KiB holds any sane passwd entry.
     passwd entry{};

@@ -1,8 +1,13 @@
 #include "win32.hpp"
 
 #include <fmt/format.h>
-// After windows.h (win32.hpp), which it needs.
+// After windows.h (win32.hpp), which they need.
+#include <sddl.h>
 #include <shlobj.h>
+
+#include <vector>
+
+#include "error.hpp"
 
 namespace rec {
 
@@ -42,6 +47,26 @@ std::string hresult_text(HRESULT code) {
     const auto hex = fmt::format("0x{:08X}", static_cast<uint32_t>(code));
     const auto message = system_message(static_cast<DWORD>(code));
     return message.empty() ? hex : fmt::format("{} ({})", hex, message);
+}
+
+std::wstring own_user_sid() {
+    HANDLE raw = nullptr;
+    if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &raw))
+        throw Error(ErrorCode::output_failed,
+                    "cannot read this process's user: " + last_error_text());
+    const UniqueHandle token(raw);
+    DWORD size = 0;
+    GetTokenInformation(token.get(), TokenUser, nullptr, 0, &size);
+    std::vector<char> buffer(size);
+    if (!GetTokenInformation(token.get(), TokenUser, buffer.data(), size, &size))
+        throw Error(ErrorCode::output_failed,
+                    "cannot read this process's user: " + last_error_text());
+    wchar_t* raw_sid = nullptr;
+    if (!ConvertSidToStringSidW(reinterpret_cast<TOKEN_USER*>(buffer.data())->User.Sid, &raw_sid))
+        throw Error(ErrorCode::output_failed,
+                    "cannot name this process's user: " + last_error_text());
+    const UniqueLocal<wchar_t> sid(raw_sid);
+    return sid.get();
 }
 
 std::string to_utf8(std::wstring_view text) {

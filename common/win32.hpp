@@ -51,6 +51,10 @@ inline std::string last_error_text() { return win32_error_text(GetLastError()); 
 // text for (AUDCLNT_E_*, most DXGI_ERROR_*).
 std::string hresult_text(HRESULT code);
 
+// "S-1-5-21-...": the SID of this process's user, for access lists (the named pipe's, the
+// recordings'). Throws rec::Error(OUTPUT_FAILED) if the process's token cannot be read.
+std::wstring own_user_sid();
+
 std::string to_utf8(std::wstring_view text);
 std::wstring to_utf16(std::string_view text);
 

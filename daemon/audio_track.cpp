@@ -3,7 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "../common/log.hpp"
-#include "capture/pulse_audio.hpp"
+#include "capture/sources.hpp"
 #include "encode/audio_encoder.hpp"
 #include "fault.hpp"
 #include "mux/segmenter.hpp"
@@ -31,7 +31,7 @@ AudioTrack::AudioTrack(AudioKind kind, const std::string& device, const std::str
                        SessionClock& clock)
     : kind_(kind),
       clock_(clock),
-      source_(std::make_unique<PulseAudioSource>(kind, device)),
+      source_(make_audio_source(kind, device)),
       encoder_(std::make_unique<AudioEncoder>(codec)),
       queue_(queue_chunks, Overflow::drop_oldest),
       timeline_(audio_rate) {

@@ -1,16 +1,15 @@
 #include "dispatcher.hpp"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
-#include <cstdlib>
 #include <map>
 #include <regex>
 
 #include "../common/log.hpp"
 #include "../common/shm/ring_layout.hpp"
-#include "capture/pulse_audio.hpp"
+#include "capture/sources.hpp"
 #include "encode/probe.hpp"
+#include "process.hpp"
 
 namespace rec {
 namespace {
@@ -89,9 +88,9 @@ void Dispatcher::offload(std::function<void()> work, std::function<void(std::exc
 }
 
 Json Dispatcher::daemon_info() const {
-    return {{"version", RECD_VERSION}, {"protocol", ipc::protocol_version},
-            {"pid", getpid()},         {"uptime", Seconds(Clock::now() - ctx_.started).count()},
-            {"socket", ctx_.socket},   {"unfinished_files", ctx_.unfinished}};
+    return {{"version", RECD_VERSION},     {"protocol", ipc::protocol_version},
+            {"pid", current_process_id()}, {"uptime", Seconds(Clock::now() - ctx_.started).count()},
+            {"socket", ctx_.socket},       {"unfinished_files", ctx_.unfinished}};
 }
 
 // From now on the client also gets every event as a line of its own (docs/protocol.md); it
@@ -126,30 +125,25 @@ SessionOptions Dispatcher::start_options(const Json& body) const {
     o.audio = audio_options(body, o.shm_ring.empty());
     if (!o.shm_ring.empty()) return o;
     // The display last: a request's own mistakes are reported before the environment's.
-    const char* env_display = std::getenv("DISPLAY");
-    o.display = ipc::get_string(body, "display")
-                    .value_or(!ctx_.config.video.display.empty() ? ctx_.config.video.display
-                              : env_display                      ? env_display
-                                                                 : "");
-    if (o.display.empty())
-        fail(ErrorCode::display_unavailable,
-             "no X display to record: recd has no DISPLAY and the request names none");
+    o.display = choose_display(ipc::get_string(body, "display"), ctx_.config.video.display);
     return o;
 }
 
-// "source": "x11" (the default: the X11 screen) or "shm:NAME" (a shared-memory ring, with
-// "wait"). The screen's own fields make no sense with a ring and are refused.
+// "source": the screen (the default: "x11" on Linux, screen_source_name()) or "shm:NAME" (a
+// shared-memory ring, with "wait"). The screen's own fields make no sense with a ring and are
+// refused.
 void Dispatcher::source_options(const Json& body, SessionOptions& o) const {
-    const auto source = ipc::get_string(body, "source").value_or("x11");
+    const std::string screen(screen_source_name());
+    const auto source = ipc::get_string(body, "source").value_or(screen);
     o.wait_for_source = ipc::get_bool(body, "wait").value_or(false);
-    if (source == "x11") {
+    if (source == screen) {
         if (o.wait_for_source)
             fail(ErrorCode::invalid_argument, "wait applies to a source \"shm:NAME\" only");
         return;
     }
     if (source.rfind("shm:", 0) != 0)
         fail(ErrorCode::invalid_argument,
-             fmt::format("source must be \"x11\" or \"shm:NAME\", got \"{}\"", source));
+             fmt::format("source must be \"{}\" or \"shm:NAME\", got \"{}\"", screen, source));
     o.shm_ring = source.substr(4);
     if (!shm::valid_ring_name(o.shm_ring))
         fail(ErrorCode::invalid_argument,
@@ -158,9 +152,9 @@ void Dispatcher::source_options(const Json& body, SessionOptions& o) const {
                          o.shm_ring));
     for (const char* screen_only : {"display", "region", "monitor"})
         if (auto it = body.find(screen_only); it != body.end() && !it->is_null())
-            fail(
-                ErrorCode::invalid_argument,
-                fmt::format("{} applies to the X11 screen, not to source {}", screen_only, source));
+            fail(ErrorCode::invalid_argument,
+                 fmt::format("{} applies to {}, not to source {}", screen_only,
+                             screen_description(), source));
 }
 
 // fps, encoder, codec, quality, size over the config's [video].
@@ -301,7 +295,7 @@ void Dispatcher::split(const ipc::Request& request, ReplyFn& reply) {
 
 void Dispatcher::devices(const ipc::Request& request, ReplyFn& reply) {
     auto result = std::make_shared<Json>();
-    offload([result] { *result = list_pulse_devices(); },
+    offload([result] { *result = list_audio_devices(); },
             [result, id = request.id, reply](std::exception_ptr error) {
                 if (error) return reply(error_reply_for(id, error));
                 reply(ipc::ok_reply(id, std::move(*result)));

@@ -1,29 +1,19 @@
 #include "hook.hpp"
 
-#include <spawn.h>
 #include <spdlog/spdlog.h>
-#include <sys/wait.h>
 
 #include <thread>
 
 #include "../common/log.hpp"
 
-extern char** environ;
-
 namespace rec {
-
-std::string shell_quote(const std::string& text) {
-    std::string out = "'";
-    for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return out + "'";
-}
 
 void Hooks::run(const std::string& path) {
     if (command_.empty()) return;
     std::string command = command_;
     for (size_t at = command.find("{path}"); at != std::string::npos;
          at = command.find("{path}", at + 1))
-        command.replace(at, 6, shell_quote(path));
+        command.replace(at, 6, quote_hook_argument(path));
     size_t index;
     {
         std::lock_guard lock(results_->mutex);
@@ -32,14 +22,7 @@ void Hooks::run(const std::string& path) {
     }
     std::thread([results = results_, command, path, index] {
         set_thread_name("hook");
-        const char* argv[] = {"/bin/sh", "-c", command.c_str(), nullptr};
-        pid_t pid = 0;
-        int status = 0;
-        int exit_code = -1;
-        if (posix_spawn(&pid, "/bin/sh", nullptr, nullptr, const_cast<char**>(argv), environ) ==
-                0 &&
-            waitpid(pid, &status, 0) == pid)
-            exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        const int exit_code = run_hook_command(command);
         if (exit_code == 0)
             spdlog::info("on_file_closed for {} exited with 0", path);
         else

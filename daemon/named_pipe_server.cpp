@@ -3,8 +3,6 @@
 #include <sddl.h>
 #include <spdlog/spdlog.h>
 
-#include <vector>
-
 #include "../common/error.hpp"
 
 namespace rec {
@@ -21,27 +19,6 @@ constexpr DWORD max_instances = PIPE_UNLIMITED_INSTANCES;
 constexpr DWORD buffer_bytes = 64 * 1024;
 // After an instance could not be created (out of resources), the next try.
 constexpr std::chrono::seconds retry_after{1};
-
-// "S-1-5-21-...": the SID of this process's user.
-std::wstring own_user_sid() {
-    HANDLE raw = nullptr;
-    if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &raw))
-        throw Error(ErrorCode::output_failed,
-                    "cannot read this process's user: " + last_error_text());
-    const UniqueHandle token(raw);
-    DWORD size = 0;
-    GetTokenInformation(token.get(), TokenUser, nullptr, 0, &size);
-    std::vector<char> buffer(size);
-    if (!GetTokenInformation(token.get(), TokenUser, buffer.data(), size, &size))
-        throw Error(ErrorCode::output_failed,
-                    "cannot read this process's user: " + last_error_text());
-    wchar_t* raw_sid = nullptr;
-    if (!ConvertSidToStringSidW(reinterpret_cast<TOKEN_USER*>(buffer.data())->User.Sid, &raw_sid))
-        throw Error(ErrorCode::output_failed,
-                    "cannot name this process's user: " + last_error_text());
-    const UniqueLocal<wchar_t> sid(raw_sid);
-    return sid.get();
-}
 
 // A protected DACL (nothing inherited) granting all access to SYSTEM (the service), the
 // Administrators and the session's user, and nothing to anyone else.
@@ -78,10 +55,10 @@ UniqueHandle NamedPipeServer::create_instance(bool first) {
     if (pipe) return pipe;
     const DWORD error = GetLastError();
     if (first && error == ERROR_ACCESS_DENIED)
-        throw Error(ErrorCode::output_failed,
-                    to_utf8(name_) +
-                        " exists already: another recd serves this session, or "
-                        "another program took its name");
+        throw PipeTaken(ErrorCode::output_failed,
+                        to_utf8(name_) +
+                            " exists already: another recd serves this session, or "
+                            "another program took its name");
     throw Error(ErrorCode::output_failed,
                 "cannot create " + to_utf8(name_) + ": " + win32_error_text(error));
 }

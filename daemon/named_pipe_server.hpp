@@ -9,12 +9,20 @@
 #include <memory>
 #include <string>
 
+#include "../common/error.hpp"
 #include "../common/ipc/asio.hpp"
 #include "../common/win32.hpp"
 #include "connection.hpp"
 #include "request_handler.hpp"
 
 namespace rec {
+
+// The pipe's name is taken (start()): another recd serves this session, or another program
+// took the name. recd.exe --session then leaves quietly, as a second Linux recd does.
+class PipeTaken : public Error {
+public:
+    using Error::Error;
+};
 
 class NamedPipeServer {
 public:
@@ -24,9 +32,9 @@ public:
 
     // Creates the pipe's first instance and starts accepting. Only the local SYSTEM account,
     // Administrators and this process's own user may open it; clients on other machines are
-    // refused by the pipe itself. Throws rec::Error(OUTPUT_FAILED) if a pipe of this name
+    // refused by the pipe itself. Throws PipeTaken (OUTPUT_FAILED) if a pipe of this name
     // exists already (FILE_FLAG_FIRST_PIPE_INSTANCE: another recd of this session, or another
-    // process that took the name) or the pipe cannot be created.
+    // process that took the name), rec::Error(OUTPUT_FAILED) if the pipe cannot be created.
     void start();
     // Stops accepting; each connection closes once its reply being prepared is written.
     void stop();

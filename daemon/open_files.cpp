@@ -1,29 +1,22 @@
 #include "open_files.hpp"
 
-#include <fcntl.h>
-#include <signal.h>
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <charconv>
-#include <cstdlib>
-#include <cstring>
 #include <fstream>
 
-#include "../common/unique_fd.hpp"
+#include "../common/user_dirs.hpp"
+#include "mux/file_io.hpp"
 
 namespace rec {
 namespace fs = std::filesystem;
 
 namespace {
 
-bool running(pid_t pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM); }
-
 // Entries are named "<pid>-<n>": the pid says whose they are.
-pid_t owner(const fs::path& entry) {
+ProcessId owner(const fs::path& entry) {
     const std::string name = entry.filename().string();
-    pid_t pid = 0;
+    ProcessId pid = 0;
     std::from_chars(name.data(), name.data() + name.size(), pid);
     return pid;
 }
@@ -43,11 +36,8 @@ OpenFiles::OpenFiles(fs::path dir) : dir_(std::move(dir)) {
 }
 
 fs::path OpenFiles::default_dir() {
-    if (const char* state = std::getenv("XDG_STATE_HOME"); state && *state)
-        return fs::path(state) / "recd" / "open";
-    if (const char* home = std::getenv("HOME"); home && *home)
-        return fs::path(home) / ".local" / "state" / "recd" / "open";
-    return {};
+    const fs::path state = state_dir();
+    return state.empty() ? fs::path() : state / "recd" / "open";
 }
 
 std::vector<OpenFiles::Unfinished> OpenFiles::recover() {
@@ -59,13 +49,13 @@ std::vector<OpenFiles::Unfinished> OpenFiles::recover() {
     for (auto it = fs::directory_iterator(dir_, ec); !ec && it != fs::directory_iterator();
          it.increment(ec)) {
         const fs::directory_entry& entry = *it;
-        const pid_t pid = owner(entry.path());
-        if (pid != getpid() && running(pid)) continue;
+        const ProcessId pid = owner(entry.path());
+        if (pid != current_process_id() && process_running(pid)) continue;
         Unfinished file;
         file.pid = pid;
         std::getline(std::ifstream(entry.path()), file.file);
         std::error_code size_ec;
-        file.bytes = fs::file_size(file.file, size_ec);
+        file.bytes = fs::file_size(path_from_utf8(file.file), size_ec);
         file.exists = !size_ec;
         if (!file.file.empty()) found.push_back(std::move(file));
         std::error_code ignored;
@@ -78,19 +68,22 @@ std::vector<OpenFiles::Unfinished> OpenFiles::recover() {
 void OpenFiles::add(const std::string& file) {
     if (dir_.empty()) return;
     std::lock_guard lock(mutex_);
-    const fs::path entry = dir_ / (std::to_string(getpid()) + "-" + std::to_string(next_++));
-    UniqueFd fd(::open(entry.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    const fs::path entry =
+        dir_ / (std::to_string(current_process_id()) + "-" + std::to_string(next_++));
+    auto out = WritableFile::create_new(entry);
     const std::string line = file + "\n";
-    if (!fd || ::write(fd.get(), line.data(), line.size()) != static_cast<ssize_t>(line.size()) ||
-        ::fsync(fd.get()) != 0) {
-        spdlog::warn("cannot note {} as being written in {}: {}", file, dir_.string(),
-                     std::strerror(errno));
-        if (fd) ::unlink(entry.c_str());  // half an entry would report a finished file later
+    if (!out || !out.write_all(line.data(), line.size()) || !out.sync()) {
+        spdlog::warn("cannot note {} as being written in {}: {}", file, utf8(dir_),
+                     out.error_text());
+        if (out) {  // half an entry would report a finished file later
+            out.close();
+            std::error_code ignored;
+            fs::remove(entry, ignored);
+        }
         return;
     }
     // The entry's name is durable too, so that it survives a power loss.
-    if (UniqueFd dir(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)); dir)
-        ::fsync(dir.get());
+    if (Directory dir = Directory::open(dir_); dir) dir.sync();
     entries_[file] = entry;
 }
 
@@ -101,6 +94,25 @@ void OpenFiles::remove(const std::string& file) {
     std::error_code ignored;
     fs::remove(it->second, ignored);
     entries_.erase(it);
+}
+
+// They play up to their last flushed write (at most 2 s short, see mux/).
+ipc::Json report_unfinished(OpenFiles& open_files) {
+    ipc::Json list = ipc::Json::array();
+    for (const auto& file : open_files.recover()) {
+        if (file.exists)
+            spdlog::warn(
+                "unfinished recording {} ({} bytes): recd (pid {}) died while writing "
+                "it; it plays up to its last write",
+                file.file, file.bytes, file.pid);
+        else
+            spdlog::warn(
+                "unfinished recording {}: recd (pid {}) died while writing it, and it "
+                "is gone",
+                file.file, file.pid);
+        list.push_back(to_json(file));
+    }
+    return list;
 }
 
 ipc::Json to_json(const OpenFiles::Unfinished& file) {

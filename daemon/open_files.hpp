@@ -7,8 +7,6 @@
 //
 // add() and remove() are called from the thread that opens or closes a recording file (the
 // session's venc/aenc threads or the worker pool); recover() by main before the server starts.
-#include <sys/types.h>
-
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -17,6 +15,7 @@
 #include <vector>
 
 #include "../common/ipc/protocol.hpp"
+#include "process.hpp"
 
 namespace rec {
 
@@ -25,14 +24,15 @@ public:
     // `dir` empty: journaling is off (no writable state directory); nothing is reported.
     explicit OpenFiles(std::filesystem::path dir);
 
-    // $XDG_STATE_HOME/recd/open, or ~/.local/state/recd/open; empty if neither can be known.
+    // $XDG_STATE_HOME/recd/open, or ~/.local/state/recd/open; on Windows
+    // %LOCALAPPDATA%\recd\open; empty if none can be known (user_dirs.hpp).
     static std::filesystem::path default_dir();
 
     struct Unfinished {
         std::string file;
         bool exists = false;
         uint64_t bytes = 0;
-        pid_t pid = 0;  // the recd that was writing it
+        ProcessId pid = 0;  // the recd that was writing it
     };
     // The files an earlier recd left unfinished (its pid no longer runs). Their entries are
     // removed: each is reported once. Entries of a recd that still runs (another socket of the
@@ -50,5 +50,10 @@ private:
 };
 
 ipc::Json to_json(const OpenFiles::Unfinished& file);
+
+// Main thread, before the server serves: logs the files an earlier recd (killed, crashed, or
+// the machine lost power) was writing when it died (open_files.recover()), and lists them for
+// `status`.
+ipc::Json report_unfinished(OpenFiles& open_files);
 
 }  // namespace rec

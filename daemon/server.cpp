@@ -22,26 +22,6 @@ using Local = asio::local::stream_protocol;
 
 namespace {
 
-// Logs the files an earlier recd (killed, crashed, or the machine lost power) was writing when
-// it died; they play up to their last flushed write (at most 2 s short, see mux/).
-ipc::Json report_unfinished(OpenFiles& open_files) {
-    ipc::Json list = ipc::Json::array();
-    for (const auto& file : open_files.recover()) {
-        if (file.exists)
-            spdlog::warn(
-                "unfinished recording {} ({} bytes): recd (pid {}) died while writing "
-                "it; it plays up to its last write",
-                file.file, file.bytes, file.pid);
-        else
-            spdlog::warn(
-                "unfinished recording {}: recd (pid {}) died while writing it, and it "
-                "is gone",
-                file.file, file.pid);
-        list.push_back(to_json(file));
-    }
-    return list;
-}
-
 // A socket file left by a recd that died: we hold the lock, so nobody is behind it.
 void remove_stale_socket(const std::filesystem::path& socket) {
     struct stat st {};

@@ -8,8 +8,7 @@
 
 #include "../common/log.hpp"
 #include "audio_track.hpp"
-#include "capture/shm_source.hpp"
-#include "capture/x11_screen.hpp"
+#include "capture/sources.hpp"
 #include "encode/audio_encoder.hpp"
 #include "encode/probe.hpp"
 #include "encode/video_encoder.hpp"
@@ -102,10 +101,8 @@ void Session::start() {
 }
 
 std::unique_ptr<ScreenSource> Session::open_source() const {
-    if (!options_.shm_ring.empty())
-        return std::make_unique<ShmSource>(ShmTarget{options_.shm_ring, options_.wait_for_source});
-    return std::make_unique<X11Screen>(
-        X11Target{options_.display, options_.region, options_.monitor});
+    return open_screen(ScreenRequest{options_.display, options_.shm_ring, options_.wait_for_source,
+                                     options_.region, options_.monitor});
 }
 
 // What the session records, for logs, status and the sidecar: ":0", "shm:cam1".

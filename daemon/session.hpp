@@ -43,12 +43,12 @@ struct ClosedFile;
 
 // What one recording does: the config's sections, overridden by the start request.
 struct SessionOptions {
-    std::string display;           // the X11 screen recorded, unless shm_ring is set
+    std::string display;           // the screen recorded (choose_display), unless shm_ring is set
     std::string shm_ring;          // a shared-memory ring to record instead (common/shm/)
     bool wait_for_source = false;  // shm: the producer may be absent, at the start and later
     std::optional<ipc::Region> region;
-    std::string monitor;
-    std::string name;  // empty: the session id
+    std::string monitor;  // as ScreenRequest (capture/sources.hpp) takes it
+    std::string name;     // empty: the session id
     VideoConfig video;
     AudioConfig audio;
     OutputConfig output;

@@ -18,6 +18,7 @@
 #include "../../common/win32.hpp"
 #include "wasapi_convert.hpp"
 #include "wasapi_device_watch.hpp"
+#include "wasapi_devices.hpp"
 
 namespace rec {
 namespace {
@@ -34,11 +35,6 @@ constexpr REFERENCE_TIME buffer_hns = Hns(std::chrono::milliseconds(200)).count(
 constexpr DWORD poll_ms = 20;
 // A lost device is looked for again every second ("reconnects within 5 s").
 constexpr DWORD retry_ms = 1000;
-
-// PKEY_Device_FriendlyName, spelled out so that no GUID library (propsys) has to be linked for
-// one constant.
-constexpr PROPERTYKEY friendly_name_key{
-    {0xa45c254e, 0xdf1c, 0x4efd, {0x80, 0x20, 0x67, 0xd1, 0x46, 0xa8, 0x50, 0xe0}}, 14};
 
 const char* kind_name(AudioKind kind) { return kind == AudioKind::system ? "system" : "mic"; }
 
@@ -78,25 +74,6 @@ Clock::duration measure_qpc_offset() {
     const int64_t after = qpc_hns();
     return now.time_since_epoch() -
            std::chrono::duration_cast<Clock::duration>(Hns(before + after) / 2);
-}
-
-std::string endpoint_name(IMMDevice& device) {
-    std::string name;
-    ComPtr<IPropertyStore> props;
-    PROPVARIANT value;
-    PropVariantInit(&value);
-    if (SUCCEEDED(device.OpenPropertyStore(STGM_READ, &props)) &&
-        SUCCEEDED(props->GetValue(friendly_name_key, &value)) && value.vt == VT_LPWSTR)
-        name = to_utf8(value.pwszVal);
-    PropVariantClear(&value);
-    return name;
-}
-
-std::string endpoint_id(IMMDevice& device) {
-    LPWSTR id = nullptr;
-    if (FAILED(device.GetId(&id))) return {};
-    const UniqueCoTask<wchar_t> owned(id);
-    return to_utf8(id);
 }
 
 }  // namespace

@@ -1,11 +1,9 @@
 // Turns a fragmented MP4 (crash-safe while recording) into a regular one with its index at the
 // front (what every player and editor expects). Called by the Segmenter when a segment closes
 // cleanly, on the thread that closes it.
-#include <fcntl.h>
 #include <fmt/format.h>
 
-#include <cstdio>
-
+#include "file_io.hpp"
 #include "muxer.hpp"
 
 namespace rec {
@@ -19,18 +17,19 @@ struct InputFree {
 
 std::string finalize_mp4(const std::filesystem::path& path) {
     AVFormatContext* raw = nullptr;
-    if (int err = avformat_open_input(&raw, path.c_str(), nullptr, nullptr); err < 0)
-        return "cannot reopen " + path.string() + ": " + av_error_text(err);
+    if (int err = avformat_open_input(&raw, utf8(path).c_str(), nullptr, nullptr); err < 0)
+        return "cannot reopen " + utf8(path) + ": " + av_error_text(err);
     std::unique_ptr<AVFormatContext, InputFree> input(raw);
     if (int err = avformat_find_stream_info(input.get(), nullptr); err < 0)
-        return "cannot read " + path.string() + ": " + av_error_text(err);
+        return "cannot read " + utf8(path) + ": " + av_error_text(err);
 
-    const auto temp = std::filesystem::path(path.string() + ".finalizing");
-    int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) return "cannot create " + temp.string();
+    auto temp = path;
+    temp += ".finalizing";
+    auto file = WritableFile::create_new(temp);
+    if (!file) return "cannot create " + utf8(temp);
     std::string error;
     {
-        Muxer out(OutputFile{UniqueFd(fd), temp}, Container::mp4_final);
+        Muxer out(OutputFile{std::move(file), temp}, Container::mp4_final);
         for (unsigned i = 0; i < input->nb_streams; ++i) {
             const AVStream* s = input->streams[i];
             const auto* title = av_dict_get(s->metadata, "title", nullptr, 0);
@@ -51,9 +50,14 @@ std::string finalize_mp4(const std::filesystem::path& path) {
             error = e.what();
         }
     }
-    if (error.empty() && std::rename(temp.c_str(), path.c_str()) != 0)
-        error = fmt::format("cannot replace {}: {}", path.string(), std::strerror(errno));
-    if (!error.empty()) std::remove(temp.c_str());
+    // Windows replaces no file that is open without delete sharing, as FFmpeg opens its input.
+    input.reset();
+    if (error.empty()) {
+        if (auto why = replace_file(temp, path); !why.empty())
+            error = fmt::format("cannot replace {}: {}", utf8(path), why);
+    }
+    std::error_code ignored;
+    if (!error.empty()) std::filesystem::remove(temp, ignored);
     return error;
 }
 

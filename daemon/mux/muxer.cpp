@@ -1,10 +1,6 @@
 #include "muxer.hpp"
 
 #include <fmt/format.h>
-#include <sys/stat.h>
-
-#include <cerrno>
-#include <cstring>
 
 #include "../../common/error.hpp"
 
@@ -76,7 +72,7 @@ const char* extension(Container c) {
 }
 
 Muxer::Muxer(OutputFile file, Container container)
-    : fd_(std::move(file.fd)), path_(file.path), container_(container) {
+    : file_(std::move(file.file)), path_(file.path), container_(container) {
     const char* format = format_name(container);
     if (int err = avformat_alloc_output_context2(&format_, nullptr, format, nullptr); err < 0)
         throw Error(ErrorCode::output_failed,
@@ -87,7 +83,7 @@ Muxer::Muxer(OutputFile file, Container container)
     format_->pb = io_;
     format_->flags |= AVFMT_FLAG_CUSTOM_IO | AVFMT_FLAG_FLUSH_PACKETS;
     // MP4's faststart reads the file back by name to move the index to the front.
-    format_->url = av_strdup(path_.c_str());
+    format_->url = av_strdup(utf8(path_).c_str());
 }
 
 Muxer::~Muxer() {
@@ -114,7 +110,7 @@ void Muxer::begin() {
     av_dict_free(&options);
     if (err < 0)
         throw Error(ErrorCode::output_failed,
-                    fmt::format("cannot write {}: {}", path_.string(),
+                    fmt::format("cannot write {}: {}", utf8(path_),
                                 error_.empty() ? av_error_text(err) : error_));
     avio_flush(io_);
 }
@@ -123,7 +119,7 @@ bool Muxer::write(AVPacket& packet, int stream, AVRational time_base) {
     packet.stream_index = stream;
     av_packet_rescale_ts(&packet, time_base, format_->streams[stream]->time_base);
     if (int err = av_interleaved_write_frame(format_, &packet); err < 0) {
-        if (error_.empty()) error_ = "writing " + path_.string() + ": " + av_error_text(err);
+        if (error_.empty()) error_ = "writing " + utf8(path_) + ": " + av_error_text(err);
         return false;
     }
     return true;
@@ -134,27 +130,22 @@ bool Muxer::finish() {
     bool ok = av_write_trailer(format_) >= 0;
     avio_flush(io_);
     ok = ok && io_->error >= 0;
-    if (fsync(fd_.get()) != 0 && error_.empty()) error_ = "sync: " + std::string(strerror(errno));
-    fd_.reset();
-    if (!ok && error_.empty()) error_ = "cannot finish " + path_.string();
+    if (!file_.sync() && error_.empty()) error_ = "sync: " + file_.error_text();
+    file_.close();
+    if (!ok && error_.empty()) error_ = "cannot finish " + utf8(path_);
     return ok && error_.empty();
 }
 
 int Muxer::write_packet(void* opaque, uint8_t* data, int size) {
     auto* self = static_cast<Muxer*>(opaque);
-    for (int done = 0; done < size;) {
-        const ssize_t n = ::write(self->fd_.get(), data + done, size - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            self->errno_ = errno;
-            if (self->error_.empty())
-                self->error_ =
-                    fmt::format("writing {}: {}", self->path_.string(), strerror(self->errno_));
-            return AVERROR(self->errno_);
-        }
-        done += static_cast<int>(n);
-        self->position_ += n;
+    if (!self->file_.write_all(data, static_cast<size_t>(size))) {
+        self->errno_ = self->file_.error_number();
+        if (self->error_.empty())
+            self->error_ =
+                fmt::format("writing {}: {}", utf8(self->path_), self->file_.error_text());
+        return AVERROR(self->errno_);
     }
+    self->position_ += static_cast<uint64_t>(size);
     // The header is rewritten in place at the end: the file's size is the furthest write.
     if (self->position_ > self->bytes_) self->bytes_ = self->position_;
     return size;
@@ -163,11 +154,11 @@ int Muxer::write_packet(void* opaque, uint8_t* data, int size) {
 int64_t Muxer::seek(void* opaque, int64_t offset, int whence) {
     auto* self = static_cast<Muxer*>(opaque);
     if (whence & AVSEEK_SIZE) {
-        struct stat st {};
-        return fstat(self->fd_.get(), &st) == 0 ? st.st_size : AVERROR(errno);
+        const int64_t size = self->file_.size();
+        return size >= 0 ? size : AVERROR(self->file_.error_number());
     }
-    const off_t at = lseek(self->fd_.get(), offset, whence & ~AVSEEK_FORCE);
-    if (at < 0) return AVERROR(errno);
+    const int64_t at = self->file_.seek(offset, whence & ~AVSEEK_FORCE);
+    if (at < 0) return AVERROR(self->file_.error_number());
     self->position_ = static_cast<uint64_t>(at);
     return at;
 }

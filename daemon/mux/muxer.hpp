@@ -1,12 +1,11 @@
 #pragma once
-// Writes encoded packets into one file through libavformat, over a descriptor recd opened itself
-// (output_file). Built when a segment opens; then written by whichever pipeline thread the
+// Writes encoded packets into one file through libavformat, over a file recd opened itself
+// (output_file, file_io). Built when a segment opens; then written by whichever pipeline thread the
 // Segmenter lets in (it serializes them); bytes() may be read from any thread.
 #include <atomic>
 #include <filesystem>
 #include <string>
 
-#include "../../common/unique_fd.hpp"
 #include "../media/av_ptr.hpp"
 #include "output_file.hpp"
 
@@ -42,13 +41,13 @@ public:
     Container container() const { return container_; }
     uint64_t bytes() const { return bytes_.load(); }
     const std::string& error() const { return error_; }
-    int error_number() const { return errno_; }  // the errno of a failed write, else 0
+    int error_number() const { return errno_; }  // the errno of a failed write (file_io), else 0
 
 private:
     static int write_packet(void* opaque, uint8_t* data, int size);
     static int64_t seek(void* opaque, int64_t offset, int whence);
 
-    UniqueFd fd_;
+    WritableFile file_;
     std::filesystem::path path_;
     const Container container_;
     AVFormatContext* format_ = nullptr;

@@ -1,19 +1,15 @@
 #include "output_file.hpp"
 
-#include <fcntl.h>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
-#include <sys/stat.h>
-#include <sys/statvfs.h>
-#include <unistd.h>
 
 #include <cctype>
 #include <cerrno>
-#include <cstring>
 #include <ctime>
 
 #include "../../common/config.hpp"
 #include "../../common/error.hpp"
+#include "../process.hpp"
 
 namespace rec {
 namespace {
@@ -23,9 +19,9 @@ void replace_all(std::string& text, const std::string& from, const std::string& 
         text.replace(at, from.size(), to);
 }
 
-[[noreturn]] void fail(const std::string& what, const std::filesystem::path& path) {
-    throw Error(ErrorCode::output_failed,
-                fmt::format("cannot {} {}: {}", what, path.string(), std::strerror(errno)));
+[[noreturn]] void fail(const std::string& what, const std::filesystem::path& path,
+                       const std::string& why) {
+    throw Error(ErrorCode::output_failed, fmt::format("cannot {} {}: {}", what, utf8(path), why));
 }
 
 // Only characters a file name template allows (config.cpp), so a name cannot smuggle a '/'.
@@ -41,21 +37,7 @@ std::string safe(std::string text) {
 // One definition of the name for file names and for {user} in directories (common/config).
 std::string user_name() { return login_name(); }
 
-std::string host_name() {
-    char host[256] = {};
-    gethostname(host, sizeof host - 1);
-    return safe(host);
-}
-
-std::optional<uint64_t> free_bytes(const std::filesystem::path& directory) {
-    auto dir = directory;
-    struct statvfs st {};
-    while (statvfs(dir.c_str(), &st) != 0) {
-        if (!dir.has_parent_path() || dir.parent_path() == dir) return std::nullopt;
-        dir = dir.parent_path();
-    }
-    return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
-}
+std::string host_name() { return safe(machine_name()); }
 
 std::string expand_template(const OutputName& name, std::tm t) {
     std::string text = name.file_template;
@@ -77,30 +59,24 @@ OutputFile create_output_file(const std::filesystem::path& directory, const Outp
     std::filesystem::create_directories(directory, ec);
     if (ec)
         throw Error(ErrorCode::output_failed, fmt::format("cannot create output directory {}: {}",
-                                                          directory.string(), ec.message()));
-    UniqueFd dir(open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!dir) fail("open output directory", directory);
+                                                          utf8(directory), ec.message()));
+    const Directory dir = Directory::open(directory);
+    if (!dir) fail("open output directory", directory, dir.error_text());
 
-    const std::time_t now = std::time(nullptr);
-    std::tm local{};
-    localtime_r(&now, &local);
-    const std::string stem = expand_template(name, local);
-    // A recording is what a user saw and heard: readable by that user only.
-    constexpr mode_t mode = 0600;
+    const std::string stem = expand_template(name, fmt::localtime(std::time(nullptr)));
     constexpr int max_attempts = 1000;
     for (int n = 1; n <= max_attempts; ++n) {
         const std::string file =
             (n == 1 ? stem : fmt::format("{}-{}", stem, n)) + "." + name.extension;
         // The sidecar's name (<file>.json) must be free too: recd never writes over a file.
-        struct stat st {};
-        if (fstatat(dir.get(), (file + ".json").c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) continue;
-        int fd = openat(dir.get(), file.c_str(),
-                        O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-        if (fd >= 0) return OutputFile{UniqueFd(fd), directory / file};
-        if (errno != EEXIST) fail("create", directory / file);
+        if (dir.has(file + ".json")) continue;
+        auto created = dir.create_new(file);
+        if (created) return OutputFile{std::move(created), directory / path_from_utf8(file)};
+        if (created.error_number() != EEXIST)
+            fail("create", directory / path_from_utf8(file), created.error_text());
     }
     throw Error(ErrorCode::output_failed, fmt::format("{} already has {} files named {}*",
-                                                      directory.string(), max_attempts, stem));
+                                                      utf8(directory), max_attempts, stem));
 }
 
 }  // namespace rec

@@ -3,15 +3,14 @@
 // never through a symlink. Called on a worker thread when a session starts.
 #include <ctime>
 #include <filesystem>
-#include <optional>
 #include <string>
 
-#include "../../common/unique_fd.hpp"
+#include "file_io.hpp"
 
 namespace rec {
 
 struct OutputFile {
-    UniqueFd fd;
+    WritableFile file;
     std::filesystem::path path;
 };
 
@@ -34,9 +33,5 @@ std::string expand_template(const OutputName& name, std::tm local_time);
 // This process's user and this machine's name, as {user} and {host} put them in file names.
 std::string user_name();
 std::string host_name();
-
-// Free space, in bytes, of the file system holding `directory` (or its nearest existing
-// parent); nothing if it cannot be told.
-std::optional<uint64_t> free_bytes(const std::filesystem::path& directory);
 
 }  // namespace rec

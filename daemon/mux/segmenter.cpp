@@ -41,7 +41,7 @@ Segmenter::Segmenter(SegmentPlan plan, std::vector<StreamSpec> streams, FileEven
     if (auto free = free_bytes(plan_.directory); free && *free < plan_.min_free_bytes)
         throw Error(ErrorCode::disk_full,
                     fmt::format("only {} MiB free under {}; recd needs min_free_mb = {}",
-                                *free >> 20, plan_.directory.string(), plan_.min_free_bytes >> 20));
+                                *free >> 20, utf8(plan_.directory), plan_.min_free_bytes >> 20));
     current_ = open(1, 0);
     if (plan_.max_seconds > 0) plan_cut(plan_.max_seconds, "segment length");
     on_file_(current_->info, true);
@@ -57,7 +57,7 @@ std::unique_ptr<Segmenter::Segment> Segmenter::open(int seq, double start) {
     name.extension = extension(plan_.container);
     auto file = create_output_file(plan_.directory, name);
     auto segment = std::make_unique<Segment>();
-    segment->info.path = file.path.string();
+    segment->info.path = utf8(file.path);
     segment->info.seq = seq;
     segment->info.start = segment->end = start;
     segment->passed.assign(streams_.size(), false);
@@ -73,7 +73,8 @@ std::unique_ptr<Segmenter::Segment> Segmenter::open(int seq, double start) {
         segment->muxer->begin();
     } catch (...) {
         segment->muxer.reset();
-        std::remove(segment->info.path.c_str());  // a file without a header is no recording
+        std::error_code ignored;  // a file without a header is no recording
+        std::filesystem::remove(path_from_utf8(segment->info.path), ignored);
         throw;
     }
     return segment;
@@ -202,7 +203,7 @@ bool Segmenter::check_limits(const Segment& segment) {
             return fail(
                 ErrorCode::disk_full,
                 fmt::format("only {} MiB left under {} (min_free_mb = {}): stopped", *free >> 20,
-                            plan_.directory.string(), plan_.min_free_bytes >> 20));
+                            utf8(plan_.directory), plan_.min_free_bytes >> 20));
     }
     if (plan_.max_bytes > 0 && segment.muxer->bytes() >= plan_.max_bytes && !closing_ &&
         !planned_cut_ && requested_.empty())
@@ -236,9 +237,10 @@ void Segmenter::close(Segment& segment, const std::string& reason) {
     info.end_reason = reason;
     if (!ok) info.error = segment.muxer->error();
     if (ok && segment.muxer->container() == Container::mp4) {
-        info.error = finalize_mp4(info.path);
+        info.error = finalize_mp4(path_from_utf8(info.path));
         std::error_code ec;
-        if (auto size = std::filesystem::file_size(info.path, ec); !ec) info.bytes = size;
+        if (auto size = std::filesystem::file_size(path_from_utf8(info.path), ec); !ec)
+            info.bytes = size;
     }
     if (!info.error.empty()) spdlog::error("closing {}: {}", info.path, info.error);
     {
