@@ -1,11 +1,9 @@
 // recctl: one command line in, one request to recd, its reply out (docs/protocol.md).
 // Exit codes: 0 ok, 1 recd answered with an error, 2 usage error, 3 recd not reachable.
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <chrono>
-#include <csignal>
 #include <functional>
 #include <iostream>
 #include <memory>
@@ -13,7 +11,8 @@
 #include <vector>
 
 #include "common/ipc/client.hpp"
-#include "common/ipc/endpoint.hpp"
+#include "console.hpp"
+#include "recctl_endpoint.hpp"
 #include "render.hpp"
 
 namespace {
@@ -23,8 +22,8 @@ using rec::ipc::Json;
 enum class Exit { ok = 0, recd_error = 1, usage = 2, unreachable = 3 };
 
 struct Globals {
-    std::string socket;
-    std::string user;  // root: talk to this user's recd
+    std::string socket;  // recctl_endpoint.hpp says what these two mean on each system
+    std::string user;    // root: talk to this user's recd
     bool json = false;
     double timeout_seconds = 60;  // stop waits for the file to be finalized: allow a while
 };
@@ -163,13 +162,13 @@ Command add_plain(CLI::App& app, const char* name, const char* cmd, const char* 
 }
 
 void add_globals(CLI::App& app, Globals& g) {
-    app.add_option("--socket", g.socket, "recd's socket (default: $RECD_SOCKET, else the usual)")
-        ->type_name("PATH");
-    app.add_option("--user", g.user,
-                   "talk to this user's recd (root, or a member of its control.admin_group; "
-                   "its socket in /run/user/UID or /tmp/recd-UID)")
-        ->type_name("NAME")
-        ->excludes("--socket");
+    const auto help = rec::recctl::endpoint_help();
+    auto* socket = app.add_option("--socket", g.socket, help.socket)->type_name(help.socket_type);
+    auto* user = app.add_option("--user", g.user, help.user)->type_name("NAME");
+    if (help.user.empty())
+        user->group("");  // hidden where it means nothing, but parsed: choose_endpoint says why
+    else
+        user->excludes(socket);
     app.add_flag("--json", g.json, "print recd's reply as one JSON line");
     app.add_option("--timeout", g.timeout_seconds, "how long to wait for the reply")
         ->type_name("SECONDS")
@@ -185,11 +184,8 @@ void add_globals(CLI::App& app, Globals& g) {
 
 std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
-Exit report_unreachable(const std::string& what, const std::filesystem::path& socket) {
-    std::cerr << "recctl: " << what << "\n"
-              << "recctl: is recd running? start it with: recd &\n"
-              << "recctl: socket tried: " << socket.string()
-              << " (choose another with --socket PATH or RECD_SOCKET)\n";
+Exit report_unreachable(const std::string& what, const std::filesystem::path& endpoint) {
+    std::cerr << "recctl: " << what << "\n" << rec::recctl::unreachable_advice(endpoint);
     return Exit::unreachable;
 }
 
@@ -204,20 +200,15 @@ Exit report(const Globals& g, const std::string& cmd, const Json& reply) {
     return Exit::ok;
 }
 
-volatile std::sig_atomic_t interrupted = 0;
-
 // `recctl status --watch`: the status every second, as a refreshed table (or, with --json, one
 // reply per line for scripts), until Ctrl-C (exit 0) or recd goes away (exit 3).
 Exit watch(const Globals& g, rec::ipc::Client& client, Json request,
            std::chrono::milliseconds timeout) {
-    struct sigaction action {};
-    action.sa_handler = [](int) { interrupted = 1; };
-    sigaction(SIGINT, &action, nullptr);
-    sigaction(SIGTERM, &action, nullptr);
-    const bool screen = !g.json && isatty(STDOUT_FILENO);
+    rec::recctl::catch_interrupts();
+    const bool screen = !g.json && rec::recctl::stdout_is_ansi_terminal();
     Json before;
     auto last = std::chrono::steady_clock::now();
-    while (!interrupted) {
+    while (!rec::recctl::interrupted()) {
         const Json reply = client.call(request, timeout);
         const auto now = std::chrono::steady_clock::now();
         if (!reply.value("ok", false)) return report(g, "status", reply);
@@ -230,7 +221,7 @@ Exit watch(const Globals& g, rec::ipc::Client& client, Json request,
         }
         before = reply;
         last = now;
-        for (int i = 0; i < 10 && !interrupted; ++i)
+        for (int i = 0; i < 10 && !rec::recctl::interrupted(); ++i)
             std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     return Exit::ok;
@@ -260,17 +251,16 @@ Exit send(const Globals& g, Json request) {
         std::cerr << "recctl: arguments must be valid UTF-8\n";
         return Exit::usage;
     }
-    std::filesystem::path socket;
+    std::filesystem::path endpoint;
     try {
-        socket =
-            g.user.empty() ? rec::ipc::socket_path(g.socket) : rec::ipc::user_socket_path(g.user);
-    } catch (const std::exception& e) {
-        std::cerr << "recctl: --user: " << e.what() << "\n";
+        endpoint = rec::recctl::choose_endpoint(g.socket, g.user);
+    } catch (const rec::recctl::EndpointUsage& e) {
+        std::cerr << "recctl: " << e.what() << "\n";
         return Exit::usage;
     }
     const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(g.timeout_seconds * 1000));
     try {
-        rec::ipc::Client client(socket);
+        rec::ipc::Client client(endpoint);
         if (request["cmd"] == "subscribe") return follow_events(g, client, request, timeout);
         if (request.value("watch", false)) {
             request.erase("watch");
@@ -278,12 +268,10 @@ Exit send(const Globals& g, Json request) {
         }
         return report(g, request["cmd"], client.call(request, timeout));
     } catch (const rec::ipc::NoAccess& e) {
-        std::cerr << "recctl: " << e.what() << "\n"
-                  << "recctl: only the user recd runs as, root and members of its admin group "
-                     "(control.admin_group in recd.toml) may control it\n";
+        std::cerr << "recctl: " << e.what() << "\n" << rec::recctl::no_access_advice();
         return Exit::unreachable;
     } catch (const std::exception& e) {  // ipc::Unreachable, or a path too long for sockaddr_un
-        return report_unreachable(e.what(), socket);
+        return report_unreachable(e.what(), endpoint);
     }
 }
 
@@ -312,7 +300,8 @@ int main(int argc, char** argv) {
         add_plain(app, "shutdown", "shutdown", "Finalize every recording, then make recd exit"),
     };
     try {
-        app.parse(argc, argv);
+        auto args = rec::recctl::arguments(argc, argv);
+        app.parse(args);
     } catch (const CLI::ParseError& e) {
         // --help and --version are "errors" with exit code 0; every real one is a usage error.
         return app.exit(e) == 0 ? 0 : static_cast<int>(Exit::usage);

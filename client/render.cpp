@@ -223,7 +223,11 @@ std::string render_status(const Json& reply) {
     }
     const auto& sessions = sessions_of(reply);
     if (sessions.empty()) return out + "no sessions\n";
-    for (auto& s : sessions) out += (out.empty() ? "" : "\n") + session_block(s);
+    // Not `(out.empty() ? "" : "\n") + block`: GCC 12 warns about it (a false -Wrestrict).
+    for (auto& s : sessions) {
+        if (!out.empty()) out += "\n";
+        out += session_block(s);
+    }
     return out;
 }
 

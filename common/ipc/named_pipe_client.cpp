@@ -62,7 +62,7 @@ Client::Client(const std::filesystem::path& pipe) : impl_(std::make_unique<Impl>
         }
         const DWORD error = GetLastError();
         const auto message =
-            fmt::format("cannot connect to {}: {}", pipe.string(), win32_error_text(error));
+            fmt::format("cannot connect to {}: {}", to_utf8(name), win32_error_text(error));
         if (error == ERROR_ACCESS_DENIED) throw NoAccess(message);
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
             give_up - std::chrono::steady_clock::now());

@@ -1,103 +1,18 @@
 // recd's control named pipe under Wine (tests/windows): the real NamedPipeServer, Connection,
-// protocol and ipc::Client, with a request handler that keeps sessions as bookkeeping only
-// (the recording pipeline needs FFmpeg, which this test executable does not link).
+// protocol and ipc::Client, serving pipe_server.hpp's SessionBook.
 #include <catch2/catch.hpp>
-#include <functional>
 #include <future>
-#include <map>
-#include <random>
 #include <thread>
 
 #include "common/ipc/client.hpp"
-#include "common/ipc/named_pipe.hpp"
-#include "common/ipc/protocol.hpp"
 #include "common/win32.hpp"
-#include "daemon/named_pipe_server.hpp"
+#include "pipe_server.hpp"
 
 namespace {
 
 using rec::ipc::Json;
 using namespace std::chrono_literals;
-
-// start, status and stop as recd answers them, without recording anything.
-class SessionBook final : public rec::RequestHandler {
-public:
-    void handle(std::string_view line, rec::ReplyFn reply, rec::PushFn) override {
-        Json id;
-        try {
-            const auto request = rec::ipc::parse_request(line, id);
-            if (request.cmd == "start") {
-                const auto name = "s" + std::to_string(sessions_.size() + 1);
-                sessions_[name] = "recording";
-                return reply(rec::ipc::ok_reply(id, {{"session", session(name)}}));
-            }
-            if (request.cmd == "status") {
-                Json list = Json::array();
-                for (const auto& [name, state] : sessions_) list.push_back(session(name));
-                return reply(rec::ipc::ok_reply(id, {{"sessions", list}}));
-            }
-            if (request.cmd == "stop") {
-                const auto name = rec::ipc::get_string(request.body, "session").value_or("");
-                if (!sessions_.count(name))
-                    throw rec::Error(rec::ErrorCode::not_found, "no session " + name);
-                sessions_[name] = "stopped";
-                return reply(rec::ipc::ok_reply(id, {{"session", session(name)}}));
-            }
-            throw rec::Error(rec::ErrorCode::unknown_command, "unknown command " + request.cmd);
-        } catch (const rec::Error& e) {
-            reply(rec::ipc::error_reply(id, e.code(), e.what()));
-        }
-    }
-
-private:
-    Json session(const std::string& name) const {
-        return {{"id", name}, {"state", sessions_.at(name)}};
-    }
-    std::map<std::string, std::string> sessions_;
-};
-
-// A NamedPipeServer on a pipe of its own, served by an io thread for the test's length.
-struct PipeServer {
-    std::wstring name = L"\\\\.\\pipe\\recd-test-" + std::to_wstring(std::random_device{}());
-    boost::asio::io_context io;
-    SessionBook book;
-    rec::NamedPipeServer server{io, name, book};
-    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{
-        io.get_executor()};
-    std::thread thread;
-
-    PipeServer() {
-        server.start();
-        thread = std::thread([this] { io.run(); });
-    }
-    ~PipeServer() {
-        boost::asio::post(io, [this] { server.stop(); });
-        work.reset();
-        thread.join();
-    }
-    std::filesystem::path path() const { return name; }
-    // The connections being served, asked on the io thread.
-    size_t connections() {
-        std::promise<size_t> n;
-        boost::asio::post(io, [&] { n.set_value(server.connections()); });
-        return n.get_future().get();
-    }
-    // Wait up to `limit` for the server to serve at most / at least `n` connections.
-    bool serving_at_most(size_t n, std::chrono::milliseconds limit) {
-        return serving_such([n](size_t now) { return now <= n; }, limit);
-    }
-    bool serving_at_least(size_t n, std::chrono::milliseconds limit) {
-        return serving_such([n](size_t now) { return now >= n; }, limit);
-    }
-    bool serving_such(const std::function<bool(size_t)>& enough, std::chrono::milliseconds limit) {
-        const auto until = std::chrono::steady_clock::now() + limit;
-        while (!enough(connections())) {
-            if (std::chrono::steady_clock::now() > until) return false;
-            std::this_thread::sleep_for(20ms);
-        }
-        return true;
-    }
-};
+using rec::test::PipeServer;
 
 Json call(rec::ipc::Client& client, Json request) {
     request["v"] = 1;
