@@ -12,14 +12,24 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace rec {
 
 class WritableFile {
 public:
     WritableFile() = default;
-    WritableFile(WritableFile&& other) noexcept;
-    WritableFile& operator=(WritableFile&& other) noexcept;
+    WritableFile(WritableFile&& other) noexcept
+        : handle_(std::exchange(other.handle_, invalid)),
+          errno_(other.errno_),
+          error_text_(std::move(other.error_text_)) {}
+    WritableFile& operator=(WritableFile&& other) noexcept {
+        close();
+        handle_ = std::exchange(other.handle_, invalid);
+        errno_ = other.errno_;
+        error_text_ = std::move(other.error_text_);
+        return *this;
+    }
     WritableFile(const WritableFile&) = delete;
     WritableFile& operator=(const WritableFile&) = delete;
     ~WritableFile() { close(); }
@@ -62,11 +72,20 @@ private:
 class Directory {
 public:
     Directory() = default;
-    Directory(Directory&& other) noexcept;
-    Directory& operator=(Directory&& other) noexcept;
+    Directory(Directory&& other) noexcept
+        : handle_(std::exchange(other.handle_, invalid)),
+          path_(std::move(other.path_)),
+          error_text_(std::move(other.error_text_)) {}
+    Directory& operator=(Directory&& other) noexcept {
+        close();
+        handle_ = std::exchange(other.handle_, invalid);
+        path_ = std::move(other.path_);
+        error_text_ = std::move(other.error_text_);
+        return *this;
+    }
     Directory(const Directory&) = delete;
     Directory& operator=(const Directory&) = delete;
-    ~Directory();
+    ~Directory() { close(); }
 
     // Check with operator bool; error_text() says why it cannot be opened.
     static Directory open(const std::filesystem::path& path);
@@ -84,6 +103,7 @@ public:
 
 private:
     static constexpr std::intptr_t invalid = -1;
+    void close();
 
     std::intptr_t handle_ = invalid;
     std::filesystem::path path_;

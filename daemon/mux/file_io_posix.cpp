@@ -24,19 +24,6 @@ int fd(std::intptr_t handle) { return static_cast<int>(handle); }
 
 }  // namespace
 
-WritableFile::WritableFile(WritableFile&& other) noexcept
-    : handle_(std::exchange(other.handle_, invalid)),
-      errno_(other.errno_),
-      error_text_(std::move(other.error_text_)) {}
-
-WritableFile& WritableFile::operator=(WritableFile&& other) noexcept {
-    close();
-    handle_ = std::exchange(other.handle_, invalid);
-    errno_ = other.errno_;
-    error_text_ = std::move(other.error_text_);
-    return *this;
-}
-
 WritableFile WritableFile::create_new(const std::filesystem::path& path) {
     WritableFile file(::open(path.c_str(), create_flags, create_mode));
     if (!file) file.fail();
@@ -85,21 +72,8 @@ void WritableFile::close() {
     if (handle_ != invalid) ::close(fd(std::exchange(handle_, invalid)));
 }
 
-Directory::Directory(Directory&& other) noexcept
-    : handle_(std::exchange(other.handle_, invalid)),
-      path_(std::move(other.path_)),
-      error_text_(std::move(other.error_text_)) {}
-
-Directory& Directory::operator=(Directory&& other) noexcept {
-    if (handle_ != invalid) ::close(fd(handle_));
-    handle_ = std::exchange(other.handle_, invalid);
-    path_ = std::move(other.path_);
-    error_text_ = std::move(other.error_text_);
-    return *this;
-}
-
-Directory::~Directory() {
-    if (handle_ != invalid) ::close(fd(handle_));
+void Directory::close() {
+    if (handle_ != invalid) ::close(fd(std::exchange(handle_, invalid)));
 }
 
 Directory Directory::open(const std::filesystem::path& path) {

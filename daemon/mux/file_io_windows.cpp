@@ -61,19 +61,6 @@ PSECURITY_DESCRIPTOR private_security() {
 
 }  // namespace
 
-WritableFile::WritableFile(WritableFile&& other) noexcept
-    : handle_(std::exchange(other.handle_, invalid)),
-      errno_(other.errno_),
-      error_text_(std::move(other.error_text_)) {}
-
-WritableFile& WritableFile::operator=(WritableFile&& other) noexcept {
-    close();
-    handle_ = std::exchange(other.handle_, invalid);
-    errno_ = other.errno_;
-    error_text_ = std::move(other.error_text_);
-    return *this;
-}
-
 // CREATE_NEW fails on any name that exists, a symlink or junction included: nothing is
 // followed. Others may read the file while it grows (a player, FFmpeg's MP4 finalizing reading
 // it back by name) and delete or rename it as on Linux; nobody else may write it.
@@ -138,21 +125,8 @@ void WritableFile::close() {
     if (handle_ != invalid) CloseHandle(native(std::exchange(handle_, invalid)));
 }
 
-Directory::Directory(Directory&& other) noexcept
-    : handle_(std::exchange(other.handle_, invalid)),
-      path_(std::move(other.path_)),
-      error_text_(std::move(other.error_text_)) {}
-
-Directory& Directory::operator=(Directory&& other) noexcept {
-    if (handle_ != invalid) CloseHandle(native(handle_));
-    handle_ = std::exchange(other.handle_, invalid);
-    path_ = std::move(other.path_);
-    error_text_ = std::move(other.error_text_);
-    return *this;
-}
-
-Directory::~Directory() {
-    if (handle_ != invalid) CloseHandle(native(handle_));
+void Directory::close() {
+    if (handle_ != invalid) CloseHandle(native(std::exchange(handle_, invalid)));
 }
 
 // A directory handle (FILE_FLAG_BACKUP_SEMANTICS) shared for everything but deletion: while it
