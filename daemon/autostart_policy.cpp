@@ -1,12 +1,10 @@
 #include "autostart_policy.hpp"
 
 #include <fmt/format.h>
-#include <grp.h>
-#include <pwd.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
+
+#include "accounts.hpp"
 
 namespace rec {
 namespace {
@@ -21,28 +19,6 @@ std::string first_common(const std::vector<std::string>& groups,
     for (const auto& g : groups)
         if (has(user_groups, g)) return g;
     return "";
-}
-
-// A buffer large enough for any sane passwd or group entry (a group with thousands of members
-// is retried larger).
-constexpr size_t entry_buffer = 16384;
-
-std::string group_name(gid_t gid) {
-    std::vector<char> buffer(entry_buffer);
-    group entry{};
-    group* found = nullptr;
-    while (getgrgid_r(gid, &entry, buffer.data(), buffer.size(), &found) == ERANGE)
-        buffer.resize(buffer.size() * 2);
-    return found ? found->gr_name : "";
-}
-
-bool group_exists(const std::string& name) {
-    std::vector<char> buffer(entry_buffer);
-    group entry{};
-    group* found = nullptr;
-    while (getgrnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found) == ERANGE)
-        buffer.resize(buffer.size() * 2);
-    return found != nullptr;
 }
 
 }  // namespace
@@ -72,23 +48,9 @@ AutostartDecision decide_autostart(const AutostartConfig& policy, const std::str
 }
 
 AutostartDecision decide_autostart(const AutostartConfig& policy) {
-    std::vector<char> buffer(entry_buffer);
-    passwd entry{};
-    passwd* found = nullptr;
-    getpwuid_r(getuid(), &entry, buffer.data(), buffer.size(), &found);
-    if (!found)
-        return {false, fmt::format("uid {} has no entry in the user database", getuid()), {}};
-    const std::string user = found->pw_name;
-    // Primary and supplementary groups, as the group database has them (what a login sets).
-    int count = 64;
-    std::vector<gid_t> gids(count);
-    while (getgrouplist(user.c_str(), found->pw_gid, gids.data(), &count) < 0)
-        gids.resize(static_cast<size_t>(count));
-    gids.resize(static_cast<size_t>(count));
-    std::vector<std::string> groups;
-    for (gid_t gid : gids)
-        if (auto name = group_name(gid); !name.empty()) groups.push_back(name);
-    auto decision = decide_autostart(policy, user, groups);
+    const auto account = this_account();
+    if (account.user.empty()) return {false, account.problem, {}};
+    auto decision = decide_autostart(policy, account.user, account.groups);
     for (const auto* list : {&policy.groups, &policy.exclude_groups})
         for (const auto& g : *list)
             if (!group_exists(g))

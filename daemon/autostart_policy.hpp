@@ -19,8 +19,9 @@ struct AutostartDecision {
 AutostartDecision decide_autostart(const AutostartConfig& policy, const std::string& user,
                                    const std::vector<std::string>& user_groups);
 
-// For this process's user: its name and groups (primary and supplementary) from the system's
-// user database (NSS: /etc/passwd and /etc/group, or a directory service).
+// For this process's user: its name and groups as the system gives them (accounts.hpp: NSS on
+// Linux, the process token on Windows), with a warning for each group the policy names that the
+// system does not know.
 AutostartDecision decide_autostart(const AutostartConfig& policy);
 
 }  // namespace rec

@@ -1,9 +1,9 @@
 #pragma once
 // recd --session: what recd does for the graphical login it was started in, by the systemd user
 // unit or the login hook (Xsession.d script, XDG autostart; service/linux/). It records the
-// session's display from the start when the [autostart] policy selects its user, and ends recd,
-// every recording finalized, when that display's X server goes away: a recd the login hook
-// started is detached from the session and nothing else would end it. (The session's own
+// session's display from the start when the [autostart] policy selects its user (autostart.hpp),
+// and ends recd, every recording finalized, when that display's X server goes away: a recd the
+// login hook started is detached from the session and nothing else would end it. (The session's own
 // SIGHUP or SIGTERM ends it as it ends any recd: Server.)
 #include <memory>
 #include <string>
@@ -23,8 +23,6 @@ public:
     LoginSession(Server& server, const Config& config);
 
 private:
-    void autostart(Server& server, const Config& config);
-
     std::string display_;
     std::unique_ptr<X11DisplayWatch> watch_;
 };

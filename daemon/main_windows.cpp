@@ -2,19 +2,39 @@
 // interactive session with --session; a user may run it by hand). Reads its arguments and
 // config, sets up logging and serves the session's named pipe until `shutdown` (recd-service's
 // at logoff and service stop, or recctl's), the end of the Windows session, or Ctrl+C or the
-// console's close: every recording is finalized first. Exit codes as recd-service reads them
+// console's close: every recording is finalized first. With --session the administrator's
+// [autostart] policy applies as on Linux (autostart.hpp): the session is recorded from logon
+// when it selects the user. Exit codes as recd-service reads them
 // (service/windows/session_table.hpp): 0 done, 2 unusable configuration, 1 anything else.
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <functional>
+#include <string>
 
 #include "../common/config.hpp"
 #include "../common/error.hpp"
 #include "../common/ipc/named_pipe.hpp"
 #include "../common/log.hpp"
+#include "autostart.hpp"
+#include "capture/sources.hpp"
 #include "encode/probe.hpp"
 #include "named_pipe_server.hpp"
+#include "user_directory.hpp"
 #include "windows_server.hpp"
 #include "windows_session_end.hpp"
+
+namespace {
+
+// The login recording records this session's own desktop (choose_display's default).
+void start_login_recording(const rec::Config& config, rec::WindowsServer& server) {
+    rec::autostart(config, rec::choose_display(std::nullopt, ""),
+                   [&server](rec::ipc::Json body, std::string directory,
+                             std::function<void(std::string)> done) {
+                       server.start_own(std::move(body), std::move(directory), std::move(done));
+                   });
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
     CLI::App app{"recd: records the screen of this Windows session; control it with recctl"};
@@ -27,8 +47,8 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
     app.add_option("--log-file", log_file, "also log to this file");
     app.add_flag("--session", session,
-                 "serve this Windows session for recd-service: a recd already serving it is no "
-                 "error");
+                 "serve this Windows session for recd-service: [autostart] applies, a recd "
+                 "already serving it is no error");
     app.set_version_flag("--version", RECD_VERSION);
     CLI11_PARSE(app, argc, argv);
 
@@ -53,6 +73,10 @@ int main(int argc, char** argv) {
     try {
         rec::WindowsServer server(config, rec::ipc::pipe_name(rec::ipc::current_session()));
         rec::SessionEndWatch watch([&server](std::string why) { server.end(std::move(why)); });
+        server.listen();  // another recd serving this session is found before anything is touched
+        // As on Linux (main.cpp): a {user} output directory in a shared place is claimed first.
+        rec::claim_user_directory(config.output.directory, rec::login_name(), "output.directory");
+        if (session) start_login_recording(config, server);
         const int code = server.run();
         watch.finished();
         return code;

@@ -4,7 +4,10 @@
 // 1733: anyone may create an entry, nobody may list or remove another's). recd creates its
 // user's own directory there, 0700, or checks that the one it finds is that user's and private:
 // another user who made it first could otherwise delete or swap the recordings (not read them:
-// files are 0600). Called by main (and LoginSession) on the main thread before the server runs.
+// files are 0600). Called by main (and the autostart step, autostart.cpp) on the main thread
+// before the server runs. One definition per system: user_directory.cpp (POSIX: mode 0700,
+// the owner's uid) and user_directory_windows.cpp (an access list for the user, SYSTEM and
+// Administrators; the owner's SID).
 #include <filesystem>
 #include <string>
 

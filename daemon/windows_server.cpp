@@ -21,9 +21,14 @@ WindowsServer::WindowsServer(const Config& config, std::wstring pipe)
 // After run(), or when it threw: the workers finish what they hold (a session's stop) first.
 WindowsServer::~WindowsServer() { workers_.join(); }
 
-int WindowsServer::run() {
+void WindowsServer::listen() {
     pipe_.start();
+    listening_ = true;
     spdlog::info("recd {} listening on {}", RECD_VERSION, pipe_name_);
+}
+
+int WindowsServer::run() {
+    if (!listening_) listen();
     // The control plane yields to the recordings, as on Linux (server.cpp): a flood of
     // requests must not starve capture and encoding. Windows priorities are per thread too.
     if (!SetThreadPriority(GetCurrentThread(), THREAD_PRIORITY_BELOW_NORMAL))
@@ -32,6 +37,12 @@ int WindowsServer::run() {
     workers_.join();
     spdlog::info("recd exits: every recording is finalized");
     return 0;
+}
+
+void WindowsServer::start_own(ipc::Json body, std::string directory,
+                              std::function<void(std::string)> done) {
+    asio::post(io_, [this, body = std::move(body), directory = std::move(directory),
+                     done = std::move(done)] { dispatcher_.start_own(body, directory, done); });
 }
 
 void WindowsServer::end(std::string why) {

@@ -26,10 +26,17 @@ public:
     WindowsServer(const WindowsServer&) = delete;
     WindowsServer& operator=(const WindowsServer&) = delete;
 
-    // Main thread: creates the pipe (throws rec::Error(OUTPUT_FAILED) when another recd of this
-    // session has it) and serves until every recording is final after a shutdown. Returns the
-    // process exit code.
+    // Main thread, before run(): creates the pipe, so that another recd serving this session
+    // (PipeTaken, OUTPUT_FAILED) is known before this one starts anything (the autostart
+    // recording). Clients are served once run() runs the loop.
+    void listen();
+    // Main thread: listen() if not done yet, then serves until every recording is final after a
+    // shutdown. Returns the process exit code.
     int run();
+    // Any thread: a recording recd starts by itself (Dispatcher::start_own: the autostart step,
+    // autostart.hpp); `done` gets the reply line on the io thread. Before run() it waits for the
+    // loop to run.
+    void start_own(ipc::Json body, std::string directory, std::function<void(std::string)> done);
     // Any thread: as a `shutdown` request, with `why` in the log: every recording is finalized,
     // then run() returns.
     void end(std::string why);
@@ -49,6 +56,7 @@ private:
     SessionManager sessions_;
     Dispatcher dispatcher_;
     NamedPipeServer pipe_;
+    bool listening_ = false;      // main thread
     bool shutting_down_ = false;  // io thread
     std::vector<std::function<void(ipc::Json)>> shutdown_waiters_;
 };
