@@ -49,20 +49,39 @@ std::string hresult_text(HRESULT code) {
     return message.empty() ? hex : fmt::format("{} ({})", hex, message);
 }
 
-std::wstring own_user_sid() {
+std::vector<char> own_token_information(TOKEN_INFORMATION_CLASS what) {
     HANDLE raw = nullptr;
-    if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &raw))
-        throw Error(ErrorCode::output_failed,
-                    "cannot read this process's user: " + last_error_text());
+    if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &raw)) return {};
     const UniqueHandle token(raw);
     DWORD size = 0;
-    GetTokenInformation(token.get(), TokenUser, nullptr, 0, &size);
+    GetTokenInformation(token.get(), what, nullptr, 0, &size);
     std::vector<char> buffer(size);
-    if (!GetTokenInformation(token.get(), TokenUser, buffer.data(), size, &size))
+    if (size == 0 || !GetTokenInformation(token.get(), what, buffer.data(), size, &size)) return {};
+    return buffer;
+}
+
+std::optional<AccountName> account_name(PSID sid) {
+    DWORD name_size = 0, domain_size = 0;
+    SID_NAME_USE use{};
+    LookupAccountSidW(nullptr, sid, nullptr, &name_size, nullptr, &domain_size, &use);
+    if (name_size == 0) return std::nullopt;
+    std::wstring name(name_size, L'\0'), domain(domain_size + 1, L'\0');
+    if (!LookupAccountSidW(nullptr, sid, name.data(), &name_size, domain.data(), &domain_size,
+                           &use))
+        return std::nullopt;
+    name.resize(name_size);
+    domain.resize(domain_size);
+    return AccountName{to_utf8(name), to_utf8(domain)};
+}
+
+std::wstring own_user_sid() {
+    const auto user = own_token_information(TokenUser);
+    if (user.empty())
         throw Error(ErrorCode::output_failed,
                     "cannot read this process's user: " + last_error_text());
     wchar_t* raw_sid = nullptr;
-    if (!ConvertSidToStringSidW(reinterpret_cast<TOKEN_USER*>(buffer.data())->User.Sid, &raw_sid))
+    if (!ConvertSidToStringSidW(reinterpret_cast<const TOKEN_USER*>(user.data())->User.Sid,
+                                &raw_sid))
         throw Error(ErrorCode::output_failed,
                     "cannot name this process's user: " + last_error_text());
     const UniqueLocal<wchar_t> sid(raw_sid);

@@ -8,9 +8,11 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <vector>
 
 namespace rec {
 
@@ -50,6 +52,19 @@ inline std::string last_error_text() { return win32_error_text(GetLastError()); 
 // "0x887A0026 (The keyed mutex was abandoned)", or the number alone for codes the system has no
 // text for (AUDCLNT_E_*, most DXGI_ERROR_*).
 std::string hresult_text(HRESULT code);
+
+// GetTokenInformation's answer of class `what` (TokenUser, TokenGroups...) for this process's
+// token; empty when it cannot be read (the reason left in GetLastError()).
+std::vector<char> own_token_information(TOKEN_INFORMATION_CLASS what);
+
+// What the local security authority calls `sid`: the account's name and its domain ("" for a
+// few well-known SIDs: Everyone, LOCAL); none for a SID it has no name for (a session's logon
+// SID).
+struct AccountName {
+    std::string name;
+    std::string domain;
+};
+std::optional<AccountName> account_name(PSID sid);
 
 // "S-1-5-21-...": the SID of this process's user, for access lists (the named pipe's, the
 // recordings'). Throws rec::Error(OUTPUT_FAILED) if the process's token cannot be read.

@@ -3,7 +3,6 @@
 // Users") and the one with its domain ("BUILTIN\Remote Desktop Users", "CONTOSO\Recorded");
 // both are given. The user is its account name alone ("alice"), as %USERNAME% says it.
 #include <algorithm>
-#include <optional>
 #include <vector>
 
 #include "../common/win32.hpp"
@@ -11,40 +10,6 @@
 
 namespace rec {
 namespace {
-
-struct SidName {
-    std::string name;
-    std::string domain;  // "" for a few well-known SIDs (Everyone, LOCAL)
-};
-
-// What the local security authority calls `sid`; none for a SID it has no name for (the logon
-// SID of a session).
-std::optional<SidName> name_of(PSID sid) {
-    DWORD name_size = 0, domain_size = 0;
-    SID_NAME_USE use{};
-    LookupAccountSidW(nullptr, sid, nullptr, &name_size, nullptr, &domain_size, &use);
-    if (name_size == 0) return std::nullopt;
-    std::wstring name(name_size, L'\0'), domain(domain_size + 1, L'\0');
-    if (!LookupAccountSidW(nullptr, sid, name.data(), &name_size, domain.data(), &domain_size,
-                           &use))
-        return std::nullopt;
-    name.resize(name_size);
-    domain.resize(domain_size);
-    return SidName{to_utf8(name), to_utf8(domain)};
-}
-
-// GetTokenInformation's answer of class `what` for this process's token; empty if unreadable
-// (the reason is left in GetLastError()).
-std::vector<char> token_information(TOKEN_INFORMATION_CLASS what) {
-    HANDLE raw = nullptr;
-    if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &raw)) return {};
-    const UniqueHandle token(raw);
-    DWORD size = 0;
-    GetTokenInformation(token.get(), what, nullptr, 0, &size);
-    std::vector<char> buffer(size);
-    if (size == 0 || !GetTokenInformation(token.get(), what, buffer.data(), size, &size)) return {};
-    return buffer;
-}
 
 // A group counts when the token uses it to grant access: enabled or mandatory, and not one that
 // only denies (what UAC's filtered token makes of Administrators). The integrity level is no
@@ -54,7 +19,7 @@ bool grants(DWORD attributes) {
     return attributes & (SE_GROUP_ENABLED | SE_GROUP_MANDATORY);
 }
 
-void add_names(std::vector<std::string>& names, const SidName& group) {
+void add_names(std::vector<std::string>& names, const AccountName& group) {
     auto add = [&names](std::string name) {
         if (std::find(names.begin(), names.end(), name) == names.end())
             names.push_back(std::move(name));
@@ -66,19 +31,19 @@ void add_names(std::vector<std::string>& names, const SidName& group) {
 }  // namespace
 
 Account this_account() {
-    const auto user = token_information(TokenUser);
+    const auto user = own_token_information(TokenUser);
     if (user.empty())
         return {"", {}, "cannot read this process's user from its token: " + last_error_text()};
-    const auto name = name_of(reinterpret_cast<const TOKEN_USER*>(user.data())->User.Sid);
+    const auto name = account_name(reinterpret_cast<const TOKEN_USER*>(user.data())->User.Sid);
     if (!name) return {"", {}, "this process's user has no account name: " + last_error_text()};
     Account account{name->name, {}, ""};
-    const auto groups = token_information(TokenGroups);
+    const auto groups = own_token_information(TokenGroups);
     if (groups.empty()) return account;
     const auto* list = reinterpret_cast<const TOKEN_GROUPS*>(groups.data());
     for (DWORD i = 0; i < list->GroupCount; ++i) {
         const auto& group = list->Groups[i];
         if (!grants(group.Attributes)) continue;
-        if (auto group_name = name_of(group.Sid)) add_names(account.groups, *group_name);
+        if (auto group_name = account_name(group.Sid)) add_names(account.groups, *group_name);
     }
     return account;
 }

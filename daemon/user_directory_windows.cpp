@@ -36,11 +36,8 @@ UniqueLocal<void> security_descriptor(const std::wstring& sddl) {
 
 // "CONTOSO\alice", or the SID itself when the system has no name for it.
 std::string account_text(PSID sid) {
-    wchar_t name[256], domain[256];
-    DWORD name_size = 256, domain_size = 256;
-    SID_NAME_USE use{};
-    if (LookupAccountSidW(nullptr, sid, name, &name_size, domain, &domain_size, &use))
-        return domain_size ? to_utf8(domain) + "\\" + to_utf8(name) : to_utf8(name);
+    if (const auto account = account_name(sid))
+        return account->domain.empty() ? account->name : account->domain + "\\" + account->name;
     wchar_t* raw = nullptr;
     if (!ConvertSidToStringSidW(sid, &raw)) return "an unknown account";
     const UniqueLocal<wchar_t> text(raw);
