@@ -11,7 +11,7 @@
 
 namespace rec {
 
-// Starts a recording recd starts by itself: Server::start_own or WindowsServer::start_own.
+// Starts a recording recd starts by itself: ControlCore::start_own.
 // `done` gets the reply line on the io thread.
 using StartOwn = std::function<void(ipc::Json body, std::string directory,
                                     std::function<void(std::string)> done)>;

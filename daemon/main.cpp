@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
         rec::claim_user_directory(config.output.directory, rec::login_name(), "output.directory");
         rec::Server server(config, socket, admin);
         std::optional<rec::LoginSession> login;
-        if (session) login.emplace(server, config);
+        if (session) login.emplace(server.core(), config);
         return server.run();
     } catch (const rec::AlreadyRunning& e) {
         // Every way into a login session may start recd (service/linux/): the first one wins.

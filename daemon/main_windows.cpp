@@ -26,12 +26,9 @@
 namespace {
 
 // The login recording records this session's own desktop (choose_display's default).
-void start_login_recording(const rec::Config& config, rec::WindowsServer& server) {
+void start_login_recording(const rec::Config& config, rec::ControlCore& core) {
     rec::autostart(config, rec::choose_display(std::nullopt, ""),
-                   [&server](rec::ipc::Json body, std::string directory,
-                             std::function<void(std::string)> done) {
-                       server.start_own(std::move(body), std::move(directory), std::move(done));
-                   });
+                   std::bind_front(&rec::ControlCore::start_own, &core));
 }
 
 }  // namespace
@@ -72,11 +69,12 @@ int main(int argc, char** argv) {
 
     try {
         rec::WindowsServer server(config, rec::ipc::pipe_name(rec::ipc::current_session()));
-        rec::SessionEndWatch watch([&server](std::string why) { server.end(std::move(why)); });
+        rec::SessionEndWatch watch(
+            [&core = server.core()](std::string why) { core.end(std::move(why)); });
         server.listen();  // another recd serving this session is found before anything is touched
         // As on Linux (main.cpp): a {user} output directory in a shared place is claimed first.
         rec::claim_user_directory(config.output.directory, rec::login_name(), "output.directory");
-        if (session) start_login_recording(config, server);
+        if (session) start_login_recording(config, server.core());
         const int code = server.run();
         watch.finished();
         return code;

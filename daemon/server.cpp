@@ -75,16 +75,21 @@ void turn_away(Local::socket& socket, const std::string& reply) {
 
 Server::Server(const Config& config, const std::filesystem::path& socket,
                std::optional<ipc::AdminGroup> admin)
-    : signals_(io_, SIGINT, SIGTERM, SIGHUP),
-      acceptor_(io_),
+    : core_(config, socket.string(),
+            {.stop_accepting =
+                 [this] {
+                     boost::system::error_code ignored;
+                     acceptor_.close(ignored);
+                 },
+             .close =
+                 [this] {
+                     signals_.cancel();
+                     connections_.close_after_replies();
+                 }}),
+      signals_(core_.io(), SIGINT, SIGTERM, SIGHUP),
+      acceptor_(core_.io()),
       socket_(socket),
-      admin_(std::move(admin)),
-      unfinished_(report_unfinished(open_files_)),
-      sessions_(config, events_, open_files_),
-      dispatcher_(DaemonContext{io_, workers_, config, socket.string(), Clock::now(),
-                                [this](auto done) { shutdown(std::move(done)); },
-                                [this] { return shutting_down_; }, events_, unfinished_},
-                  sessions_) {
+      admin_(std::move(admin)) {
     remove_stale_socket(socket);
     std::optional<ipc::NotShared> not_shared;
     if (admin_) not_shared = ipc::share_socket_dir(socket, *admin_);
@@ -168,10 +173,7 @@ std::optional<std::string> Server::refusal(Local::socket& socket) const {
                                         getuid(), peer.uid, allowed));
 }
 
-Server::~Server() {
-    workers_.join();
-    unlink(socket_.c_str());
-}
+Server::~Server() { unlink(socket_.c_str()); }
 
 int Server::run() {
     accept();
@@ -182,29 +184,12 @@ int Server::run() {
     // the workers, and the session threads they start, keep the process's priority.
     if (setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), io_thread_nice) != 0)
         spdlog::debug("cannot lower the io thread's priority: {}", std::strerror(errno));
-    io_.run();
-    workers_.join();
-    spdlog::info("recd exits: every recording is finalized");
-    return 0;
-}
-
-void Server::start_own(ipc::Json body, std::string directory,
-                       std::function<void(std::string)> done) {
-    asio::post(io_, [this, body = std::move(body), directory = std::move(directory),
-                     done = std::move(done)] { dispatcher_.start_own(body, directory, done); });
-}
-
-void Server::end(std::string why) {
-    asio::post(io_, [this, why = std::move(why)] {
-        if (shutting_down_) return;
-        spdlog::info("{}: finalizing every recording, then exiting", why);
-        shutdown([](ipc::Json) {});
-    });
+    return core_.run();
 }
 
 void Server::accept() {
     acceptor_.async_accept([this](boost::system::error_code ec, Local::socket socket) {
-        if (ec == asio::error::operation_aborted || shutting_down_) return;
+        if (ec == asio::error::operation_aborted || core_.shutting_down()) return;
         if (ec) {
             spdlog::warn("accept failed: {}", ec.message());
         } else if (auto refused = refusal(socket)) {
@@ -223,41 +208,13 @@ void Server::accept() {
 void Server::wait_for_signal() {
     signals_.async_wait([this](boost::system::error_code ec, int signal) {
         if (ec) return;
-        if (shutting_down_) {
+        if (core_.shutting_down())
             spdlog::warn("{} again: still finalizing recordings (SIGKILL aborts them)",
                          strsignal(signal));
-        } else {
-            spdlog::info("{}: finalizing every recording, then exiting", strsignal(signal));
-            shutdown([](ipc::Json) {});
-        }
+        else
+            core_.end(strsignal(signal));
         wait_for_signal();
     });
-}
-
-// Stops accepting, asks every session to stop, waits for their files on the worker pool, then
-// answers whoever asked and lets io_.run() return once the replies are written.
-void Server::shutdown(std::function<void(ipc::Json)> done) {
-    shutdown_waiters_.push_back(std::move(done));
-    if (shutting_down_) return;
-    shutting_down_ = true;
-    for (auto& release : at_shutdown_) release();
-    boost::system::error_code ignored;
-    acceptor_.close(ignored);
-    auto active = sessions_.active();
-    for (const auto& s : active) s->request_stop();
-    asio::post(workers_, [this, active] {
-        for (const auto& s : active) s->wait();
-        asio::post(io_, [this] { finish_shutdown(); });
-    });
-}
-
-void Server::finish_shutdown() {
-    ipc::Json list = ipc::Json::array();
-    for (const auto& s : sessions_.all()) list.push_back(s->status());
-    for (auto& done : shutdown_waiters_) done(list);
-    shutdown_waiters_.clear();
-    signals_.cancel();
-    connections_.close_after_replies();
 }
 
 }  // namespace rec
