@@ -93,11 +93,9 @@ void check_own(const fs::path& dir, DWORD attributes, const std::string& user,
         fail(fmt::format("cannot read the owner of {} ({}): {}", text(dir), key,
                          win32_error_text(error)));
     const UniqueLocal<void> sd(raw);
-    PSID me_raw = nullptr;
-    if (!ConvertStringSidToSidW(own_user_sid().c_str(), &me_raw))
-        fail("cannot read this process's user: " + last_error_text());
-    const UniqueLocal<void> me(me_raw);
-    if (!owner || !EqualSid(owner, me.get()))
+    const auto me = own_token_information(TokenUser);
+    if (me.empty()) fail("cannot read this process's user: " + last_error_text());
+    if (!owner || !EqualSid(owner, reinterpret_cast<const TOKEN_USER*>(me.data())->User.Sid))
         fail(
             fmt::format("{} ({}) belongs to {}, not to {}: someone made it before {} first "
                         "recorded, and could delete what recd writes there. An administrator "
